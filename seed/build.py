@@ -1,0 +1,53 @@
+"""Write a dataset into a database: all or nothing.
+
+SQLite: the database is written to a temporary file beside the target and renamed over it, so a
+failed build leaves the previous database untouched and readers never see half a database.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from models.db import make_engine
+from seed.dataset import Dataset, default_sources, load
+
+
+def _insert(connection: Connection, dataset: Dataset) -> None:
+    for rows in [*dataset.tables(), dataset.info()]:
+        if rows:
+            table = type(rows[0]).__table__  # type: ignore[attr-defined]
+            connection.execute(table.insert(), [row.model_dump() for row in rows])
+
+
+def _write_sqlite(path: Path, dataset: Dataset) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        engine = make_engine(f"sqlite:///{temporary}")
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+        with engine.begin() as connection:
+            SQLModel.metadata.create_all(connection)
+            _insert(connection, dataset)
+        engine.dispose()
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
+    """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content."""
+    dataset = load(sources or default_sources())  # fails here, before anything is touched
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path")
+    _write_sqlite(Path(url.database), dataset)
+    return dataset
