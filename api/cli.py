@@ -24,6 +24,31 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    url = settings.database_url
+    if url.startswith("sqlite") and not _sqlite_path(url).exists():
+        print(f"{_sqlite_path(url)} does not exist yet: building it", file=sys.stderr)
+        if _build(argparse.Namespace(database_url=url, sources=[])):
+            return 1
+    uvicorn.run(
+        "api.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def _sqlite_path(url: str) -> Path:
+    from sqlalchemy.engine import make_url
+
+    return Path(make_url(url).database or "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="policy-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("sources", nargs="*", help="source files (default: seed/documents/*.txt)")
     build.add_argument("--database-url", help="overrides DATABASE_URL")
     build.set_defaults(handler=_build)
+    serve = commands.add_parser("serve", help="run the API with uvicorn (builds the SQLite database first if missing)")
+    serve.add_argument("--host", help="overrides HOST")
+    serve.add_argument("--port", type=int, help="overrides PORT")
+    serve.add_argument("--workers", type=int, help="overrides WORKERS")
+    serve.set_defaults(handler=_serve)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -1,4 +1,4 @@
-"""Typed settings, read once from the environment (prefix-free names, as operators expect)."""
+"""Typed settings, read once from the environment. Every setting is documented in the README."""
 
 from __future__ import annotations
 
@@ -6,14 +6,22 @@ from functools import cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'policy.sqlite3'}"
 
 
 class Settings(BaseSettings):
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="Where the dataset lives (SQLite file by default).")
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="Where the dataset lives; an SQLite file by default.")
+    host: str = Field("127.0.0.1", description="Address `policy-api serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `policy-api serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
+    log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$", description="Log level.")
+    public_base_url: str = Field("", description="Prefix for links in responses, e.g. https://api.example.org; empty: root-relative links.")
+    cors_origins: str = Field("*", description="Comma-separated origins allowed to read the API from a browser; * for all.")
 
 
 @cache
