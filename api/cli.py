@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.config import get_settings
+from api.config import PROJECT_ROOT, get_settings
 from seed.errors import SourceError
+
+OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -43,6 +45,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from api.main import app
+    from api.openapi import dumps
+
+    text = dumps(app.openapi())
+    if args.check:
+        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+        if current != text:
+            print(f"{OPENAPI_PATH} is out of date: run `policy-api openapi`", file=sys.stderr)
+            return 1
+        return 0
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {OPENAPI_PATH}")
+    return 0
+
+
 def _sqlite_path(url: str) -> Path:
     from sqlalchemy.engine import make_url
 
@@ -61,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="overrides PORT")
     serve.add_argument("--workers", type=int, help="overrides WORKERS")
     serve.set_defaults(handler=_serve)
+    spec = commands.add_parser("openapi", help="write the OpenAPI spec to openapi/openapi.json")
+    spec.add_argument("--check", action="store_true", help="only check that the committed spec is up to date")
+    spec.set_defaults(handler=_openapi)
     args = parser.parse_args(argv)
     return args.handler(args)
 

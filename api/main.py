@@ -1,12 +1,72 @@
-"""The FastAPI application (work in progress: routes are added by api/routes/*)."""
+"""The FastAPI application: `api.main:app`, or `create_app(settings)` for tests."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-app = FastAPI(title="Policy documents open-data API")
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api import docs, openapi, problems
+from api.config import Settings, get_settings
+from api.db import Database
+from api.deps import check_query
+from api.routes import chapters, documents, measures, root, units
+
+EXPOSED_HEADERS = ["ETag", "Link", "X-Total-Count", "Content-Language", "Content-Disposition", "Content-Range", "Accept-Ranges"]
 
 
-@app.get("/healthz", include_in_schema=False)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # list_measures, get_measure: stable names for generated clients
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url)
+        yield
+        app.state.db.engine.dispose()
+
+    app = FastAPI(
+        title="Policy documents open-data API",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+        dependencies=[Depends(check_query)],
+        openapi_tags=[
+            {"name": "meta", "description": "Entry point and health."},
+            {"name": "documents", "description": "Documents, their correction logs and their source text."},
+            {"name": "chapters", "description": "Chapters of a document."},
+            {"name": "measures", "description": "Measures, with their ordered responsible units."},
+            {"name": "units", "description": "The responsible units (責任單位)."},
+        ],
+    )
+    app.state.settings = settings
+    for router in (root.router, documents.router, chapters.router, measures.router, units.router):
+        app.include_router(router)
+    problems.install(app)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_down(request: Request, error: DBAPIError) -> Response:
+        problem = problems.Problem(503, "the database is unavailable; retry shortly", headers={"Retry-After": "5"})
+        return problems.problem_response(request, problem)
+
+    docs.install(app)
+    openapi.install(app)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
+    )
+    return app
+
+
+app = create_app()

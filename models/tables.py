@@ -57,6 +57,7 @@ class Document(SQLModel, table=True):
     erratum_count: int
     source_name: str
     source_sha256: str
+    source_characters: int
     source_text: str = Field(sa_column=Column(Text, nullable=False))
     restored_text: str = Field(sa_column=Column(Text, nullable=False))
     restored_text_hans: str = Field(sa_column=Column(Text, nullable=False))

@@ -210,6 +210,7 @@ def _document_rows(path: Path, registry: Registry, errata_path: Path) -> tuple[D
         erratum_count=len(errata),
         source_name=path.name,
         source_sha256=hashlib.sha256(data).hexdigest(),
+        source_characters=len(raw),
         source_text=raw,
         restored_text=restoration.text,
         restored_text_hans=to_hans(restoration.text),

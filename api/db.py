@@ -1,0 +1,108 @@
+"""The read-only database the API serves, opened once per process.
+
+SQLite is opened with `mode=ro`: there is no write path to get wrong. Facts that never change for a
+dataset version (the version itself, the unit registry, the names a unit filter accepts) are read
+once at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Integer, select
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from models.db import make_engine
+from models.scripts import to_hans
+from models.tables import DatasetInfo, Document, Unit
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened or does not hold a built dataset."""
+
+
+class strpos(FunctionElement):  # noqa: N801 - named after the SQL function
+    """1-based position of a literal substring, 0 if absent: no LIKE wildcards, case-sensitive."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(strpos, "sqlite")
+def _strpos_sqlite(element: strpos, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(strpos)
+def _strpos_default(element: strpos, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def contains(column: ColumnElement, needle: str) -> ColumnElement[bool]:
+    return strpos(column, needle) > 0
+
+
+def open_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.is_file():
+            raise DatabaseUnavailable(f"no database at {path}: run `policy-api build` first")
+        return make_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"check_same_thread": False})
+    return make_engine(url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class UnitTarget:
+    """What a `unit` filter resolved to: a unit, or a unit acting in one designation."""
+
+    unit_id: str
+    designation: str | None = None
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.engine = open_engine(url)
+        try:
+            with self.engine.connect() as connection:
+                info = dict(connection.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
+                self.units: list[RowMapping] = list(connection.execute(select(Unit).order_by(Unit.id)).mappings())
+                self.document_ids = set(connection.execute(select(Document.id)).scalars())
+        except Exception as error:  # sqlite3/psycopg errors alike: the file is not a built dataset
+            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {error}") from error
+        if "dataset_version" not in info:
+            raise DatabaseUnavailable("the database holds no dataset version: rebuild it with `policy-api build`")
+        self.version: str = info["dataset_version"]
+        self.schema_version: str = info.get("schema_version", "")
+        self.unit_by_id = {unit["id"]: unit for unit in self.units}
+        self.unit_names = self._unit_names()
+
+    def _unit_names(self) -> dict[str, UnitTarget]:
+        """Every id, name, alias and designation, keyed by its Simplified form."""
+        names: dict[str, UnitTarget] = {}
+        for unit in self.units:
+            target = UnitTarget(unit["id"])
+            for name in (unit["id"], unit["name"], *unit["aliases"]):
+                names[to_hans(name)] = target
+            for designation in unit["designations"]:
+                names[to_hans(designation["name"])] = UnitTarget(unit["id"], designation["name"])
+        return names
+
+    def resolve_unit(self, value: str) -> UnitTarget | None:
+        return self.unit_names.get(to_hans(value.strip()))
+
+    def all(self, statement: Any) -> list[RowMapping]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(statement).mappings())
+
+    def first(self, statement: Any) -> RowMapping | None:
+        rows = self.all(statement)
+        return rows[0] if rows else None
+
+    def scalar(self, statement: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(statement).scalar()

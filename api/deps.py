@@ -1,0 +1,94 @@
+"""Dependencies and parameter types shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Query, Request
+
+from api.db import Database
+from api.negotiation import Representation, negotiate
+from api.present import Presenter
+from api.problems import ParameterError, Problem, invalid
+from models.scripts import Script
+
+MAX_OFFSET = 1_000_000
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+DB = Annotated[Database, Depends(get_db)]
+
+_allowed: dict[int, frozenset[str]] = {}
+
+
+def _allowed_names(request: Request) -> frozenset[str]:
+    route = request.scope["route"]
+    if id(route) not in _allowed:
+        names, pending = set(), [route.dependant]
+        while pending:  # the route's own query parameters and those of its dependencies
+            dependant = pending.pop()
+            names.update(p.alias for p in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        _allowed[id(route)] = frozenset(names)
+    return _allowed[id(route)]
+
+
+def check_query(request: Request) -> None:
+    """Refuse what parameter validation would otherwise let through silently: unknown names (a
+    typo would return unfiltered data), repeated names (which one wins?), bytes that are not
+    UTF-8, and NUL characters."""
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise invalid("(query string)", "percent-encoded UTF-8") from None
+    allowed = _allowed_names(request)
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name not in allowed:
+            expected = f"one of {', '.join(sorted(allowed))}" if allowed else "no query parameters"
+            raise Problem(400, f"unknown query parameter {name!r}: expected {expected}", [ParameterError(name, "query", expected)])
+        if name in seen:
+            raise invalid(name, "a single value (the parameter was given more than once)")
+        if "\x00" in value:
+            raise invalid(name, "text without NUL characters")
+        seen.add(name)
+
+
+ScriptQuery = Annotated[
+    Script | None,
+    Query(
+        alias="script",
+        description="`hant`: Traditional, as published (default). `hans`: Simplified (OpenCC t2s). "
+        "Without it, an Accept-Language of zh-Hans, zh-CN or zh-SG selects `hans`.",
+        examples=["hans"],
+    ),
+]
+FormatQuery = Annotated[
+    Literal["json", "csv"] | None,
+    Query(alias="format", description="`json` (default) or `csv`. Without it, `Accept: text/csv` selects CSV.", examples=["csv"]),
+]
+
+
+def representation(request: Request, script: ScriptQuery = None) -> Representation:
+    return negotiate(request.query_params, request.headers)
+
+
+def list_representation(request: Request, script: ScriptQuery = None, format: FormatQuery = None) -> Representation:  # noqa: A002
+    return negotiate(request.query_params, request.headers)
+
+
+Rep = Annotated[Representation, Depends(representation)]
+ListRep = Annotated[Representation, Depends(list_representation)]
+
+
+def presenter(request: Request, representation: Representation) -> Presenter:
+    return Presenter(request.app.state.settings.public_base_url, representation.script)
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.", examples=[20])]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.", examples=[0])]

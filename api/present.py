@@ -1,0 +1,152 @@
+"""Database rows -> public representations (the shapes of models/schemas.py), in one script.
+
+Plain dicts serialised by orjson: building pydantic models per item would cost more than the whole
+rest of a request. The tests validate every body against the committed spec instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from models.scripts import Script
+
+POSITION = ("line", "start", "end", "raw_start", "raw_end")
+
+
+@dataclass(frozen=True)
+class Presenter:
+    base_url: str
+    script: Script
+
+    def link(self, path: str, **params: Any) -> str:
+        """A link that keeps the reader in the script they asked for."""
+        if self.script is Script.hans:
+            params["script"] = "hans"
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def text(self, row: Mapping[str, Any], field: str) -> Any:
+        return row[f"{field}_hans"] if self.script is Script.hans else row[field]
+
+    def curated(self, full_name: str | None, full_name_hans: str | None, name_en: str | None) -> dict[str, Any]:
+        return {
+            "full_name": full_name_hans if self.script is Script.hans else full_name,
+            "name_en": name_en,
+            "name_en_is_official": False,
+        }
+
+    def document(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        doc_id = row["id"]
+        return {
+            "id": doc_id,
+            "number": self.text(row, "number"),
+            "title": self.text(row, "title"),
+            "issuer": self.text(row, "issuer"),
+            "issued_on": row["issued_on"],
+            "issued_on_text": self.text(row, "issued_on_text"),
+            "recipients": self.text(row, "recipients"),
+            "notice": self.text(row, "notice"),
+            "adopted_by": self.text(row, "adopted_by"),
+            "preamble": self.text(row, "preamble"),
+            "counts": {
+                "chapters": row["chapter_count"],
+                "measures": row["measure_count"],
+                "units": row["unit_count"],
+                "corrections": row["correction_count"],
+                "errata": row["erratum_count"],
+            },
+            "source": {"name": row["source_name"], "sha256": row["source_sha256"], "characters": row["source_characters"]},
+            "positions": row["positions"],
+            "links": {
+                "self": self.link(f"/v1/documents/{doc_id}"),
+                "chapters": self.link("/v1/chapters", document=doc_id),
+                "measures": self.link("/v1/measures", document=doc_id),
+                "corrections": self.link(f"/v1/documents/{doc_id}/corrections"),
+                "source": f"{self.base_url}/v1/documents/{doc_id}/source",
+            },
+        }
+
+    def chapter(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "document_id": row["document_id"],
+            "number": row["number"],
+            "numeral": self.text(row, "numeral"),
+            "title": self.text(row, "title"),
+            "measure_count": row["measure_count"],
+            "source": {key: row[key] for key in POSITION},
+            "links": {
+                "self": self.link(f"/v1/chapters/{row['id']}"),
+                "document": self.link(f"/v1/documents/{row['document_id']}"),
+                "measures": self.link("/v1/measures", chapter=row["id"]),
+            },
+        }
+
+    def measure_unit(self, row: Mapping[str, Any], unit: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "unit_id": row["unit_id"],
+            "name": self.text(unit, "name"),
+            "text": self.text(row, "text"),
+            "designation": self.text(row, "designation"),
+            "position": row["position"],
+            "lead": bool(row["lead"]),
+            "source": {key: row[key] for key in POSITION},
+            "links": {"self": self.link(f"/v1/units/{row['unit_id']}")},
+        }
+
+    def measure(self, row: Mapping[str, Any], units: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "document_id": row["document_id"],
+            "chapter_id": row["chapter_id"],
+            "number": row["number"],
+            "chapter_number": row["chapter_number"],
+            "title": self.text(row, "title"),
+            "body": self.text(row, "body"),
+            "text": self.text(row, "text"),
+            "responsibility": self.text(row, "responsibility"),
+            "units": list(units),
+            "source": {key: row[key] for key in POSITION},
+            "links": {
+                "self": self.link(f"/v1/measures/{row['id']}"),
+                "document": self.link(f"/v1/documents/{row['document_id']}"),
+                "chapter": self.link(f"/v1/chapters/{row['chapter_id']}"),
+            },
+        }
+
+    def unit(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "name": self.text(row, "name"),
+            "kind": row["kind"],
+            "aliases": self.text(row, "aliases"),
+            "designations": [
+                {"name": self.text(d, "name"), "curated": self.curated(d["full_name"], d["full_name_hans"], d["name_en"])}
+                for d in row["designations"]
+            ],
+            "curated": self.curated(row["full_name"], row["full_name_hans"], row["name_en"]),
+            "measure_count": row["measure_count"],
+            "lead_count": row["lead_count"],
+            "links": {"self": self.link(f"/v1/units/{row['id']}"), "measures": self.link(f"/v1/units/{row['id']}/measures")},
+        }
+
+    def correction(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "document_id": row["document_id"],
+            "category": row["category"],
+            "kind": row["kind"],
+            "line": row["line"],
+            "raw_column": row["raw_column"],
+            "start": row["start"],
+            "end": row["end"],
+            "raw_start": row["raw_start"],
+            "raw_end": row["raw_end"],
+            "raw_text": row["raw_text"],
+            "text": self.text(row, "text"),
+            "suggested": self.text(row, "suggested"),
+            "note": self.text(row, "note"),
+        }

@@ -1,0 +1,115 @@
+"""RFC 9457 problem details: one error class, one body builder, one set of handlers.
+
+Every error the API returns, from a route, from parameter validation or from Starlette's routing
+(unknown path, wrong method), goes through `problem_response`, so no path escapes the shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPES = {
+    400: "/problems/invalid-parameter",
+    404: "/problems/not-found",
+    405: "/problems/method-not-allowed",
+    406: "/problems/not-acceptable",
+    416: "/problems/range-not-satisfiable",
+    500: "/problems/internal-error",
+    503: "/problems/service-unavailable",
+}
+log = logging.getLogger("api.problems")
+
+
+@dataclass
+class ParameterError:
+    parameter: str
+    location: str
+    expected: str
+    received: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"parameter": self.parameter, "location": self.location, "expected": self.expected, "received": self.received}
+
+
+@dataclass
+class Problem(Exception):
+    status: int
+    detail: str
+    errors: list[ParameterError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def invalid(parameter: str, expected: str, received: str | None = None, location: str = "query") -> Problem:
+    """The problem for one bad parameter."""
+    shown = "" if received is None else f", received {received!r}"
+    return Problem(400, f"{parameter}: expected {expected}{shown}", [ParameterError(parameter, location, expected, received)])
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, what)
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    body = {
+        "type": TYPES.get(problem.status, "about:blank"),
+        "title": HTTPStatus(problem.status).phrase,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+    }
+    if problem.errors:
+        body["errors"] = [e.as_dict() for e in problem.errors]
+    headers = {"Cache-Control": "no-store", **problem.headers}
+    return Response(orjson.dumps(body), problem.status, headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _received(value: object) -> str | None:
+    if isinstance(value, str | int | float | bool):
+        text = str(value)
+        return text if len(text) <= 200 else text[:200] + "…"
+    return None
+
+
+def _from_validation(error: RequestValidationError) -> Problem:
+    errors = []
+    for item in error.errors():
+        location, *names = item.get("loc", ("query",))
+        expected = item.get("msg", "a valid value").removeprefix("Input should be ").removeprefix("Value error, ")
+        if item.get("type") == "missing":
+            expected = "a value (the parameter is required)"
+        errors.append(ParameterError(".".join(map(str, names)) or str(location), str(location), expected, _received(item.get("input"))))
+    detail = "; ".join(
+        f"{e.parameter}: expected {e.expected}" + (f", received {e.received!r}" if e.received is not None else "") for e in errors
+    )
+    return Problem(400, detail, errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, problem: Problem) -> Response:
+        return problem_response(request, problem)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
+        return problem_response(request, _from_validation(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        detail = {404: f"no resource at {request.url.path}", 405: f"{request.method} is not allowed here: the API is read-only"}
+        return problem_response(
+            request, Problem(error.status_code, detail.get(error.status_code, str(error.detail)), headers=dict(error.headers or {}))
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(request, Problem(500, "an unexpected error occurred; it has been logged"))

@@ -1,0 +1,66 @@
+"""Turn a body into the HTTP response every route owes: ETag, 304, caching, language, gzip.
+
+All 200 responses of the API are finished here, so the headers are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.negotiation import Representation, ranked
+
+# The data only changes with a new dataset version, which a client can see in `meta`; an hour of
+# freshness then revalidation by ETag keeps browsers and CDNs cheap without serving stale data long.
+CACHE_CONTROL = "public, max-age=3600"
+VARY = "Accept, Accept-Language, Accept-Encoding"
+GZIP_MINIMUM = 1024
+COMPRESSIBLE = ("application/json", "text/", "application/problem+json")
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match requires."""
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def accepts_gzip(request: Request) -> bool:
+    return any(coding in ("gzip", "*") for coding in ranked(request.headers.get("accept-encoding", "")))
+
+
+def finish(
+    request: Request,
+    body: bytes,
+    media_type: str,
+    representation: Representation | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A 200 (or 304) for `body`, gzipped when the client accepts it and it is worth it."""
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, **(headers or {})}
+    if representation is not None:
+        headers["Content-Language"] = representation.script.language_tag
+    etag = etag_of(body)
+    compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and accepts_gzip(request)
+    if compress:
+        etag = etag[:-1] + '-gzip"'  # a strong validator differs per content coding
+    headers["ETag"] = etag
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if compress:
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, 200, headers, media_type=media_type)
+
+
+def json_body(payload: object) -> bytes:
+    return orjson.dumps(payload)

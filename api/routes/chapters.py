@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import func, select
+from starlette.responses import Response
+
+from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.paging import item_response, page_response
+from api.problems import not_found
+from api.routes.common import id_path, item_responses, list_responses
+from api.routes.measures import DocumentQuery
+from models.schemas import ChapterPublic, Page
+from models.tables import Chapter
+
+router = APIRouter(prefix="/v1/chapters", tags=["chapters"])
+
+ChapterId = id_path("lianzhengzong-2021-127-ch1", "chapter")
+
+
+@router.get("", response_model=Page[ChapterPublic], responses=list_responses())
+def list_chapters(
+    request: Request, db: DB, representation: ListRep, document: DocumentQuery = None, limit: Limit = 50, offset: Offset = 0
+) -> Response:
+    """Chapters in document order."""
+    if document is not None and document not in db.document_ids:
+        raise not_found(f"no document with id {document!r}")
+    where = [Chapter.document_id == document] if document else []
+    total = db.scalar(select(func.count()).select_from(Chapter).where(*where))
+    rows = db.all(select(Chapter).where(*where).order_by(Chapter.document_id, Chapter.number).limit(limit).offset(offset))
+    items = [presenter(request, representation).chapter(row) for row in rows]
+    return page_response(request, representation, "chapters", items, total, limit, offset)
+
+
+@router.get("/{chapter_id}", response_model=ChapterPublic, responses=item_responses())
+def get_chapter(request: Request, db: DB, representation: Rep, chapter_id: ChapterId) -> Response:
+    """One chapter."""
+    row = db.first(select(Chapter).where(Chapter.id == chapter_id))
+    if row is None:
+        raise not_found(f"no chapter with id {chapter_id!r}")
+    return item_response(request, representation, presenter(request, representation).chapter(row))

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, select
+from starlette.responses import Response
+
+from api.db import Database
+from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.paging import item_response, page_response
+from api.problems import invalid, not_found
+from api.responses import finish
+from api.routes.common import PROBLEM_400, PROBLEM_404, id_path, item_responses, list_responses
+from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentPublic, Page
+from models.scripts import Script
+from models.tables import Correction, Document
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+DocumentId = id_path("lianzhengzong-2021-127", "document")
+# The full texts are served by /source, not with every document.
+SUMMARY = [c for c in Document.__table__.columns if c.name not in ("source_text", "restored_text", "restored_text_hans")]
+
+
+def _document(db: Database, document_id: str, *columns) -> dict:
+    row = db.first(select(*(columns or SUMMARY)).where(Document.id == document_id))
+    if row is None:
+        raise not_found(f"no document with id {document_id!r}")
+    return row
+
+
+@router.get("", response_model=Page[DocumentPublic], responses=list_responses())
+def list_documents(request: Request, db: DB, representation: ListRep, limit: Limit = 50, offset: Offset = 0) -> Response:
+    """The documents, oldest first."""
+    total = db.scalar(select(func.count()).select_from(Document))
+    rows = db.all(select(*SUMMARY).order_by(Document.issued_on, Document.id).limit(limit).offset(offset))
+    items = [presenter(request, representation).document(row) for row in rows]
+    return page_response(request, representation, "documents", items, total, limit, offset)
+
+
+@router.get("/{document_id}", response_model=DocumentPublic, responses=item_responses())
+def get_document(request: Request, db: DB, representation: Rep, document_id: DocumentId) -> Response:
+    """One document: number, title, issuer, date, recipients, notice, preamble, counts, links."""
+    return item_response(request, representation, presenter(request, representation).document(_document(db, document_id)))
+
+
+@router.get("/{document_id}/corrections", response_model=Page[CorrectionPublic], responses=list_responses())
+def list_corrections(
+    request: Request,
+    db: DB,
+    representation: ListRep,
+    document_id: DocumentId,
+    kind: Annotated[CorrectionKind | None, Query(description="Only records of this kind.", examples=["typo"])] = None,
+    category: Annotated[
+        CorrectionCategory | None,
+        Query(description="`correction`: changes from the damaged copy; `erratum`: errors of the original.", examples=["erratum"]),
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Response:
+    """The correction log (every change from the copy as received, with its position) and the
+    errata (errors of the original, kept as published, with a suggested reading)."""
+    _document(db, document_id, Document.id)
+    where = [Correction.document_id == document_id]
+    if kind:
+        where.append(Correction.kind == kind)
+    if category:
+        where.append(Correction.category == category)
+    total = db.scalar(select(func.count()).select_from(Correction).where(*where))
+    rows = db.all(select(Correction).where(*where).order_by(Correction.raw_start, Correction.id).limit(limit).offset(offset))
+    items = [presenter(request, representation).correction(row) for row in rows]
+    return page_response(request, representation, "corrections", items, total, limit, offset)
+
+
+SourceForm = Annotated[
+    Literal["raw", "restored"],
+    Query(
+        description="`raw`: the source exactly as received, damage included (default). "
+        "`restored`: the published text, as the API serves it (both scripts).",
+        examples=["restored"],
+    ),
+]
+
+
+@router.get(
+    "/{document_id}/source",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The text, UTF-8."},
+        **PROBLEM_400,
+        **PROBLEM_404,
+    },
+)
+def get_source(request: Request, db: DB, representation: Rep, document_id: DocumentId, form: SourceForm = "raw") -> Response:
+    """The source text as received (`text/plain; charset=utf-8`), or the restored text."""
+    explicit_hans = request.query_params.get("script") == Script.hans
+    if form == "raw" and explicit_hans:
+        raise invalid("script", "hant with form=raw: the source exists only as received; use form=restored&script=hans", "hans")
+    if form == "raw":
+        text = _document(db, document_id, Document.source_text)["source_text"]
+        script = Script.hant
+    else:
+        script = representation.script
+        column = Document.restored_text_hans if script is Script.hans else Document.restored_text
+        text = _document(db, document_id, column.label("text"))["text"]
+    served = type(representation)(script, representation.format)
+    return finish(request, text.encode("utf-8"), "text/plain; charset=utf-8", served)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from api.db import Database
+from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.paging import item_response, page_response
+from api.problems import invalid, not_found
+from api.queries import MeasureFilter, present_measures, search_measures
+from api.routes.common import id_path, item_responses, list_responses
+from models.schemas import MeasurePublic, Page
+from models.tables import Chapter, Measure
+
+router = APIRouter(prefix="/v1/measures", tags=["measures"])
+
+MeasureId = id_path("lianzhengzong-2021-127-m1", "measure")
+DocumentQuery = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="A document id.", examples=["lianzhengzong-2021-127"])
+]
+ChapterQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="A chapter number (1, 2, …) or a chapter id.", examples=["2"]),
+]
+UnitQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="A unit id, or any of its names, aliases or designations, in either script: "
+        "`科技局` finds the measures where the Development and Reform Bureau acts as 科技局.",
+        examples=["大数据局"],
+    ),
+]
+LeadQuery = Annotated[
+    bool | None, Query(description="With `unit`: `true` keeps measures that list the unit first, `false` the others.", examples=[True])
+]
+SearchQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="Literal substring of the title or body, in either script (`数字经济` and `數字經濟` are the same search).",
+        examples=["养老"],
+    ),
+]
+MeasureSort = Annotated[Literal["number", "-number"], Query(description="Order by measure number.", examples=["-number"])]
+
+
+def measure_filter(
+    db: Database,
+    *,
+    document: str | None = None,
+    chapter: str | None = None,
+    unit: str | None = None,
+    lead: bool | None = None,
+    q: str | None = None,
+    sort: str = "number",
+) -> MeasureFilter:
+    """Validate the filters against the data: an unknown document, chapter or unit is a 404,
+    never an empty list that looks like an answer."""
+    if document is not None and document not in db.document_ids:
+        raise not_found(f"no document with id {document!r}")
+    chapter_id = chapter_number = None
+    if chapter is not None:
+        if chapter.isdecimal() and len(chapter) <= 3:
+            chapter_number = int(chapter)
+            where = [Chapter.number == chapter_number] + ([Chapter.document_id == document] if document else [])
+        else:
+            chapter_id = chapter
+            where = [Chapter.id == chapter]
+        if db.first(select(Chapter.id).where(*where).limit(1)) is None:
+            raise not_found(f"no chapter {chapter!r}" + (f" in document {document!r}" if document else ""))
+    target = None
+    if unit is not None:
+        target = db.resolve_unit(unit)
+        if target is None:
+            raise not_found(f"no unit with the id, name, alias or designation {unit!r}; see /v1/units")
+    if lead is not None and target is None:
+        raise invalid("lead", "to be used together with unit")
+    return MeasureFilter(document, chapter_id, chapter_number, target, lead, q, descending=sort == "-number")
+
+
+@router.get("", response_model=Page[MeasurePublic], responses=list_responses())
+def list_measures(
+    request: Request,
+    db: DB,
+    representation: ListRep,
+    document: DocumentQuery = None,
+    chapter: ChapterQuery = None,
+    unit: UnitQuery = None,
+    lead: LeadQuery = None,
+    q: SearchQuery = None,
+    sort: MeasureSort = "number",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Response:
+    """Measures, filtered by document, chapter, responsible unit or text, in either script."""
+    where = measure_filter(db, document=document, chapter=chapter, unit=unit, lead=lead, q=q, sort=sort)
+    items, total = search_measures(db, presenter(request, representation), where, limit, offset)
+    return page_response(request, representation, "measures", items, total, limit, offset)
+
+
+@router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())
+def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
+    """One measure with its ordered responsible units."""
+    row = db.first(select(Measure).where(Measure.id == measure_id))
+    if row is None:
+        raise not_found(f"no measure with id {measure_id!r}")
+    return item_response(request, representation, present_measures(db, presenter(request, representation), [row])[0])

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.deps import DB, Rep, presenter
+from api.paging import item_response
+from api.routes.common import NOT_MODIFIED, PROBLEM_400
+from models.schemas import Health, Root
+
+router = APIRouter(tags=["meta"])
+
+LICENCE = {
+    "id": "CC0-1.0",
+    "name": "Creative Commons Zero v1.0 Universal",
+    "url": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "note": "The documents are official administrative documents of Chinese state organs, which Article 5 of the "
+    "Copyright Law of the PRC excludes from copyright. The compilation (structure, corrections, unit registry, "
+    "translations) is dedicated to the public domain under CC0 1.0.",
+}
+SOURCE = "Lianjiang County People's Government (Fujian, China); a Traditional-script copy, restored as documented in the corrections."
+
+
+@router.get("/v1", response_model=Root, responses={**NOT_MODIFIED, **PROBLEM_400})
+def get_root(request: Request, db: DB, representation: Rep) -> Response:
+    """Dataset version, licence, source, and links to every collection and to the exports."""
+    present = presenter(request, representation)
+    base = request.app.state.settings.public_base_url
+    root = {
+        "name": request.app.title,
+        "api_version": "v1",
+        "dataset_version": db.version,
+        "schema_version": db.schema_version,
+        "licence": LICENCE,
+        "source": SOURCE,
+        "documents": len(db.document_ids),
+        "links": {
+            "self": present.link("/v1"),
+            "documents": present.link("/v1/documents"),
+            "chapters": present.link("/v1/chapters"),
+            "measures": present.link("/v1/measures"),
+            "units": present.link("/v1/units"),
+            "exports": f"{base}/v1/exports",
+            "openapi": f"{base}/openapi.json",
+            "docs": f"{base}/docs",
+        },
+    }
+    return item_response(request, representation, root)
+
+
+@router.get("/healthz", response_model=Health, tags=["meta"])
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}

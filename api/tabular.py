@@ -1,0 +1,144 @@
+"""CSV: the columns of each collection and the one writer, for `format=csv` and the dumps alike.
+
+RFC 4180 (CRLF line ends, a header row, quotes where needed), UTF-8. Multi-valued fields are
+joined with `MULTI_SEPARATOR`; no value in the data contains it (the build's names do not use a
+half-width semicolon), and the Table Schemas of the data package say so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+MULTI_SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    get: Callable[[dict[str, Any]], Any]
+    type: str = "string"  # Frictionless Table Schema type
+    description: str = ""
+
+
+def field(path: str, type_: str = "string", description: str = "", name: str | None = None) -> Column:
+    """A column read from a dotted path of the public representation: `source.line`."""
+    keys = path.split(".")
+
+    def get(item: dict[str, Any]) -> Any:
+        for key in keys:
+            item = item[key]
+        return item
+
+    return Column(name or path.replace(".", "_"), get, type_, description)
+
+
+def joined(name: str, get: Callable[[dict[str, Any]], Iterable[Any]], description: str) -> Column:
+    return Column(
+        name, lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)), "string", f"{description}, separated by '{MULTI_SEPARATOR}'"
+    )
+
+
+POSITION = [
+    field("source.line", "integer", "1-based line in the source"),
+    field("source.start", "integer", "offset of the first character in the restored text"),
+    field("source.end", "integer", "offset after the last character in the restored text"),
+    field("source.raw_start", "integer", "offset of the first character in the source as received"),
+    field("source.raw_end", "integer", "offset after the last character in the source as received"),
+]
+
+COLUMNS: dict[str, list[Column]] = {
+    "documents": [
+        field("id", description="stable document id"),
+        field("number", description="document number"),
+        field("title"),
+        field("issuer"),
+        field("issued_on", "date", "issue date"),
+        field("issued_on_text", description="issue date as written"),
+        joined("recipients", lambda d: d["recipients"], "addressees in order"),
+        field("notice"),
+        field("adopted_by", description="body that adopted the document"),
+        field("preamble"),
+        field("counts.chapters", "integer", name="chapter_count"),
+        field("counts.measures", "integer", name="measure_count"),
+        field("counts.units", "integer", name="unit_count"),
+        field("counts.corrections", "integer", name="correction_count"),
+        field("counts.errata", "integer", name="erratum_count"),
+        field("source.name", description="file name of the source as received"),
+        field("source.sha256", description="sha256 of the source as received"),
+        field("links.self", name="url", description="API URL"),
+    ],
+    "chapters": [
+        field("id", description="stable chapter id"),
+        field("document_id"),
+        field("number", "integer"),
+        field("numeral", description="numeral as written"),
+        field("title"),
+        field("measure_count", "integer"),
+        *POSITION,
+        field("links.self", name="url", description="API URL"),
+    ],
+    "measures": [
+        field("id", description="stable measure id"),
+        field("document_id"),
+        field("chapter_id"),
+        field("number", "integer"),
+        field("chapter_number", "integer"),
+        field("title", description="text before the first 。"),
+        field("body"),
+        field("text", description="title, 。 and body"),
+        field("responsibility", description="responsible-unit list as written"),
+        joined("unit_ids", lambda m: (u["unit_id"] for u in m["units"]), "responsible unit ids in listed order"),
+        Column("lead_unit_id", lambda m: m["units"][0]["unit_id"] if m["units"] else None, "string", "unit listed first"),
+        *POSITION,
+        field("links.self", name="url", description="API URL"),
+    ],
+    "units": [
+        field("id", description="stable unit id"),
+        field("name"),
+        field("kind"),
+        joined("aliases", lambda u: u["aliases"], "other names"),
+        joined("designations", lambda u: (d["name"] for d in u["designations"]), "other capacities the unit acts in"),
+        field("curated.full_name", name="full_name", description="curated: standard expansion of the name"),
+        field("curated.name_en", name="name_en", description="curated: unofficial English translation"),
+        field("measure_count", "integer"),
+        field("lead_count", "integer"),
+        field("links.self", name="url", description="API URL"),
+    ],
+    "corrections": [
+        field("id"),
+        field("document_id"),
+        field("category", description="correction (change from the damaged copy) or erratum (kept as published)"),
+        field("kind"),
+        field("line", "integer"),
+        field("raw_column", "integer"),
+        field("start", "integer"),
+        field("end", "integer"),
+        field("raw_start", "integer"),
+        field("raw_end", "integer"),
+        field("raw_text", description="the source as received here"),
+        field("text", description="the served text here"),
+        field("suggested", description="errata: suggested reading"),
+        field("note"),
+    ],
+}
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def to_csv(items: Iterable[dict[str, Any]], columns: list[Column]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    for item in items:
+        writer.writerow([_cell(c.get(item)) for c in columns])
+    return buffer.getvalue().encode("utf-8")

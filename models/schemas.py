@@ -1,0 +1,268 @@
+"""What the API promises: the response shapes of /v1, documented field by field.
+
+These classes define the OpenAPI spec. The API builds its bodies as plain dicts (api/present.py)
+and the tests validate every body against the committed spec, so the two cannot drift silently.
+Fields are only ever added within /v1; clients ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+UnitKind = Literal[
+    "county_department",
+    "party_organ",
+    "public_institution",
+    "township_collective",
+    "development_zone_collective",
+    "development_zone_committee",
+    "project_headquarters",
+]
+CorrectionKind = Literal["pinyin_annotation", "mojibake", "typo", "unmatched_quote", "reversed_quotes"]
+CorrectionCategory = Literal["correction", "erratum"]
+DOC_ID = "lianzhengzong-2021-127"
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourcePosition(Schema):
+    """Where an item is in the source. Offsets count Unicode code points, end exclusive."""
+
+    line: int = Field(ge=1, description="1-based line in the source.", examples=[9])
+    start: int = Field(ge=0, description="Offset of the first character in the restored text.", examples=[237])
+    end: int = Field(ge=0, description="Offset after the last character in the restored text.", examples=[444])
+    raw_start: int = Field(ge=0, description="Offset of the first character in the source as received.", examples=[316])
+    raw_end: int = Field(ge=0, description="Offset after the last character in the source as received.", examples=[651])
+
+
+class Links(Schema):
+    self: str = Field(description="This resource.", examples=[f"/v1/documents/{DOC_ID}"])
+
+
+class DocumentLinks(Links):
+    chapters: str = Field(examples=[f"/v1/chapters?document={DOC_ID}"])
+    measures: str = Field(examples=[f"/v1/measures?document={DOC_ID}"])
+    corrections: str = Field(examples=[f"/v1/documents/{DOC_ID}/corrections"])
+    source: str = Field(examples=[f"/v1/documents/{DOC_ID}/source"])
+
+
+class DocumentCounts(Schema):
+    chapters: int = Field(ge=0, examples=[5])
+    measures: int = Field(ge=0, examples=[20])
+    units: int = Field(ge=0, description="Distinct responsible units.", examples=[27])
+    corrections: int = Field(ge=0, description="Changes from the damaged copy to the published text.", examples=[428])
+    errata: int = Field(ge=0, description="Errors of the original, kept as published.", examples=[3])
+
+
+class DocumentSource(Schema):
+    name: str = Field(description="File name of the source as received.", examples=["000_5373e258ee6222e7.txt"])
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", examples=["730a56ce8e4906900b20fa628deca9c74f3d2cd47c6fed706f5c3432bc7b54ad"])
+    characters: int = Field(ge=0, description="Length in code points.", examples=[6152])
+
+
+class DocumentPositions(Schema):
+    number: SourcePosition
+    recipients: list[SourcePosition]
+    notice: SourcePosition
+    adopted_by: SourcePosition
+    issuer: SourcePosition
+    issued_on: SourcePosition
+    title: SourcePosition
+    preamble: SourcePosition
+
+
+class DocumentPublic(Schema):
+    id: str = Field(description="Stable id derived from the document number.", examples=[DOC_ID])
+    number: str = Field(description="Document number (文號).", examples=["連政綜〔2021〕127號"])
+    title: str = Field(examples=["關于堅定不移推動高質量發展的貫徹意見"])
+    issuer: str = Field(examples=["連江縣人民政府"])
+    issued_on: dt.date = Field(description="Issue date, ISO 8601.", examples=["2021-08-16"])
+    issued_on_text: str = Field(description="Issue date as written.", examples=["2021年8月16日"])
+    recipients: list[str] = Field(
+        description="Addressees (主送), in order.", examples=[["各鄉(鎮)政府", "縣直各有關單位", "各開發區管委會"]]
+    )
+    notice: str = Field(
+        description="The notice sentence.", examples=["《堅定不移推動高質量發展”的貫徹意見》已經縣委十三屆十三次全會研究通過,…"]
+    )
+    adopted_by: str = Field(description="The body that adopted the document, as named in the notice.", examples=["縣委十三屆十三次全會"])
+    preamble: str = Field(examples=["為貫徹落實習近平總書記來閩考察重要講話精神,…"])
+    counts: DocumentCounts
+    source: DocumentSource
+    positions: DocumentPositions
+    links: DocumentLinks
+
+
+class ChapterLinks(Links):
+    document: str = Field(examples=[f"/v1/documents/{DOC_ID}"])
+    measures: str = Field(examples=[f"/v1/measures?chapter={DOC_ID}-ch1"])
+
+
+class ChapterPublic(Schema):
+    id: str = Field(examples=[f"{DOC_ID}-ch1"])
+    document_id: str = Field(examples=[DOC_ID])
+    number: int = Field(ge=1, examples=[1])
+    numeral: str = Field(description="The numeral as written.", examples=["一"])
+    title: str = Field(examples=["實施創新驅動戰略,強化科技引領發展"])
+    measure_count: int = Field(ge=0, examples=[2])
+    source: SourcePosition
+    links: ChapterLinks
+
+
+class MeasureUnitPublic(Schema):
+    """One entry of the measure's responsible-unit list (責任單位), in the order written."""
+
+    unit_id: str = Field(examples=["development-reform"])
+    name: str = Field(description="The unit's canonical name.", examples=["縣發改局"])
+    text: str = Field(description="The entry exactly as written in the list.", examples=["縣發改局(科技局)"])
+    designation: str | None = Field(description="The capacity the unit acts in here, if written.", examples=["科技局"])
+    position: int = Field(ge=1, description="1 = listed first.", examples=[1])
+    lead: bool = Field(description="Listed first: conventionally the lead unit.", examples=[True])
+    source: SourcePosition
+    links: Links
+
+
+class MeasureLinks(Links):
+    document: str = Field(examples=[f"/v1/documents/{DOC_ID}"])
+    chapter: str = Field(examples=[f"/v1/chapters/{DOC_ID}-ch1"])
+
+
+class MeasurePublic(Schema):
+    id: str = Field(examples=[f"{DOC_ID}-m1"])
+    document_id: str = Field(examples=[DOC_ID])
+    chapter_id: str = Field(examples=[f"{DOC_ID}-ch1"])
+    number: int = Field(ge=1, examples=[1])
+    chapter_number: int = Field(ge=1, examples=[1])
+    title: str = Field(description="The text before the first 。.", examples=["加大科技創新投入"])
+    body: str = Field(description="The text after the title, before the responsible units.", examples=["重點布局優勢產業、…"])
+    text: str = Field(description="Title, 。 and body.", examples=["加大科技創新投入。重點布局優勢產業、…"])
+    responsibility: str = Field(description="The responsible-unit list as written.", examples=["縣發改局(科技局)、財政局、…"])
+    units: list[MeasureUnitPublic]
+    source: SourcePosition
+    links: MeasureLinks
+
+
+class Curated(Schema):
+    """Metadata curated by the publisher of this API, not part of any document."""
+
+    full_name: str | None = Field(description="The standard expansion of the name, where there is one.", examples=["連江縣發展和改革局"])
+    name_en: str | None = Field(description="Unofficial English translation.", examples=["Lianjiang County Development and Reform Bureau"])
+    name_en_is_official: Literal[False] = Field(description="Always false: the English names are not official.", examples=[False])
+
+
+class DesignationPublic(Schema):
+    name: str = Field(description="As written in the lists.", examples=["科技局"])
+    curated: Curated
+
+
+class UnitLinks(Links):
+    measures: str = Field(examples=["/v1/units/development-reform/measures"])
+
+
+class UnitPublic(Schema):
+    id: str = Field(description="Stable id.", examples=["development-reform"])
+    name: str = Field(description="Canonical name, with the county prefix where it applies.", examples=["縣發改局"])
+    kind: UnitKind = Field(examples=["county_department"])
+    aliases: list[str] = Field(description="Other names that find this unit.", examples=[["發改局", "連江縣發展和改革局"]])
+    designations: list[DesignationPublic] = Field(description="Other capacities the unit acts in.")
+    curated: Curated
+    measure_count: int = Field(ge=0, examples=[11])
+    lead_count: int = Field(ge=0, description="Measures that list this unit first.", examples=[5])
+    links: UnitLinks
+
+
+class CorrectionPublic(Schema):
+    id: str = Field(examples=[f"{DOC_ID}-erratum-3"])
+    document_id: str = Field(examples=[DOC_ID])
+    category: CorrectionCategory = Field(
+        description="`correction`: a change from the damaged copy; `erratum`: an error of the original, kept as published.",
+        examples=["erratum"],
+    )
+    kind: CorrectionKind = Field(examples=["typo"])
+    line: int = Field(ge=1, examples=[32])
+    raw_column: int = Field(ge=1, description="1-based column of raw_start on its line.", examples=[23])
+    start: int = Field(ge=0, examples=[3784])
+    end: int = Field(ge=0, examples=[3786])
+    raw_start: int = Field(ge=0, examples=[5879])
+    raw_end: int = Field(ge=0, examples=[5881])
+    raw_text: str = Field(description="The source as received at raw_start..raw_end (never converted).", examples=["防指"])
+    text: str = Field(description="What the served text has at start..end.", examples=["防指"])
+    suggested: str | None = Field(description="Errata: the suggested reading of `text`.", examples=["防治"])
+    note: str | None = Field(examples=["污染防治攻堅戰 is the standard phrase; 防指 is a typo."])
+
+
+class Meta(Schema):
+    total: int = Field(ge=0, description="Items matching the filters, all pages together.", examples=[20])
+    limit: int = Field(ge=1, le=100, examples=[50])
+    offset: int = Field(ge=0, examples=[0])
+    dataset_version: str = Field(description="Changes whenever the data changes.", examples=["cbd84b88d43c5cf6"])
+
+
+class PageLinks(Schema):
+    self: str = Field(examples=["/v1/measures?limit=2&offset=2"])
+    next: str | None = Field(examples=["/v1/measures?limit=2&offset=4"])
+    prev: str | None = Field(examples=["/v1/measures?limit=2&offset=0"])
+
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    data: list[T]
+    meta: Meta
+    links: PageLinks
+
+
+class Licence(Schema):
+    id: str = Field(examples=["CC0-1.0"])
+    name: str = Field(examples=["Creative Commons Zero v1.0 Universal"])
+    url: str = Field(examples=["https://creativecommons.org/publicdomain/zero/1.0/"])
+    note: str
+
+
+class RootLinks(Links):
+    documents: str
+    chapters: str
+    measures: str
+    units: str
+    exports: str
+    openapi: str
+    docs: str
+
+
+class Root(Schema):
+    name: str = Field(examples=["Policy documents open-data API"])
+    api_version: Literal["v1"] = "v1"
+    dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
+    schema_version: str = Field(description="Version of the database schema.", examples=["1"])
+    licence: Licence
+    source: str = Field(description="Where the documents come from.")
+    documents: int = Field(ge=0, examples=[1])
+    links: RootLinks
+
+
+class ProblemError(Schema):
+    parameter: str = Field(description="The parameter at fault.", examples=["limit"])
+    location: Literal["query", "path", "header"] = Field(examples=["query"])
+    expected: str = Field(description="What the parameter accepts.", examples=["an integer less than or equal to 100"])
+    received: str | None = Field(description="What was sent, when it can be echoed.", examples=["500"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="A URI reference identifying the problem type.", examples=["/problems/invalid-parameter"])
+    title: str = Field(examples=["Invalid parameter"])
+    status: int = Field(ge=400, le=599, examples=[400])
+    detail: str = Field(examples=["limit: expected an integer less than or equal to 100, received '500'"])
+    instance: str = Field(description="The request path.", examples=["/v1/measures"])
+    errors: list[ProblemError] | None = Field(default=None, description="Present for invalid parameters.")
+
+
+class Health(Schema):
+    status: Literal["ok"] = "ok"
