@@ -16,6 +16,7 @@ from api import docs, openapi, problems
 from api.config import Settings, get_settings
 from api.db import Database
 from api.deps import check_query
+from api.middleware import HeadAsGet
 from api.routes import chapters, documents, measures, root, units
 
 EXPOSED_HEADERS = ["ETag", "Link", "X-Total-Count", "Content-Language", "Content-Disposition", "Content-Range", "Accept-Ranges"]
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
     )
+    app.add_middleware(HeadAsGet)
     return app
 
 

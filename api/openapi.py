@@ -49,6 +49,9 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     schemas = spec.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    for name, schema in schemas.items():
+        if name.startswith("Page_"):  # pydantic does not carry a generic model's docstring over
+            schema["description"] = f"One page of {name.removeprefix('Page_').rstrip('_')} items, with paging facts and links."
     return spec
 
 

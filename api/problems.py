@@ -105,9 +105,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         detail = {404: f"no resource at {request.url.path}", 405: f"{request.method} is not allowed here: the API is read-only"}
-        return problem_response(
-            request, Problem(error.status_code, detail.get(error.status_code, str(error.detail)), headers=dict(error.headers or {}))
-        )
+        headers = {k.title(): v for k, v in (error.headers or {}).items()}
+        if "GET" in headers.get("Allow", ""):
+            headers["Allow"] = "GET, HEAD"  # HEAD is answered for every GET route (api/middleware.py)
+        return problem_response(request, Problem(error.status_code, detail.get(error.status_code, str(error.detail)), headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

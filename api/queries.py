@@ -31,10 +31,14 @@ class MeasureFilter:
             found.append(Measure.chapter_id == self.chapter_id)
         if self.chapter_number is not None:
             found.append(Measure.chapter_number == self.chapter_number)
-        if self.unit:
-            link = [MeasureUnit.measure_id == Measure.id, MeasureUnit.unit_id == self.unit.unit_id]
-            if self.unit.designation:
-                link.append(MeasureUnit.designation == self.unit.designation)
+        if self.unit or self.lead is not None:
+            # A measure qualifies through one entry of its list: of the unit (and designation) asked
+            # for, if any, and listed first (lead=true) or not first (lead=false), if asked.
+            link = [MeasureUnit.measure_id == Measure.id]
+            if self.unit:
+                link.append(MeasureUnit.unit_id == self.unit.unit_id)
+                if self.unit.designation:
+                    link.append(MeasureUnit.designation == self.unit.designation)
             if self.lead is not None:
                 link.append(MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1)
             found.append(exists().where(and_(*link)))

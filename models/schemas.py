@@ -41,10 +41,14 @@ class SourcePosition(Schema):
 
 
 class Links(Schema):
+    """Links to related resources (root-relative unless PUBLIC_BASE_URL is set)."""
+
     self: str = Field(description="This resource.", examples=[f"/v1/documents/{DOC_ID}"])
 
 
 class DocumentLinks(Links):
+    """Links from a document."""
+
     chapters: str = Field(examples=[f"/v1/chapters?document={DOC_ID}"])
     measures: str = Field(examples=[f"/v1/measures?document={DOC_ID}"])
     corrections: str = Field(examples=[f"/v1/documents/{DOC_ID}/corrections"])
@@ -52,6 +56,8 @@ class DocumentLinks(Links):
 
 
 class DocumentCounts(Schema):
+    """How many items the document has."""
+
     chapters: int = Field(ge=0, examples=[5])
     measures: int = Field(ge=0, examples=[20])
     units: int = Field(ge=0, description="Distinct responsible units.", examples=[27])
@@ -60,12 +66,16 @@ class DocumentCounts(Schema):
 
 
 class DocumentSource(Schema):
+    """The source file as received."""
+
     name: str = Field(description="File name of the source as received.", examples=["000_5373e258ee6222e7.txt"])
     sha256: str = Field(pattern="^[0-9a-f]{64}$", examples=["730a56ce8e4906900b20fa628deca9c74f3d2cd47c6fed706f5c3432bc7b54ad"])
     characters: int = Field(ge=0, description="Length in code points.", examples=[6152])
 
 
 class DocumentPositions(Schema):
+    """Where each header field is in the source."""
+
     number: SourcePosition
     recipients: list[SourcePosition]
     notice: SourcePosition
@@ -77,6 +87,8 @@ class DocumentPositions(Schema):
 
 
 class DocumentPublic(Schema):
+    """A policy document."""
+
     id: str = Field(description="Stable id derived from the document number.", examples=[DOC_ID])
     number: str = Field(description="Document number (文號).", examples=["連政綜〔2021〕127號"])
     title: str = Field(examples=["關于堅定不移推動高質量發展的貫徹意見"])
@@ -98,11 +110,15 @@ class DocumentPublic(Schema):
 
 
 class ChapterLinks(Links):
+    """Links from a chapter."""
+
     document: str = Field(examples=[f"/v1/documents/{DOC_ID}"])
     measures: str = Field(examples=[f"/v1/measures?chapter={DOC_ID}-ch1"])
 
 
 class ChapterPublic(Schema):
+    """A chapter of a document."""
+
     id: str = Field(examples=[f"{DOC_ID}-ch1"])
     document_id: str = Field(examples=[DOC_ID])
     number: int = Field(ge=1, examples=[1])
@@ -127,11 +143,15 @@ class MeasureUnitPublic(Schema):
 
 
 class MeasureLinks(Links):
+    """Links from a measure."""
+
     document: str = Field(examples=[f"/v1/documents/{DOC_ID}"])
     chapter: str = Field(examples=[f"/v1/chapters/{DOC_ID}-ch1"])
 
 
 class MeasurePublic(Schema):
+    """A measure, with its ordered responsible units."""
+
     id: str = Field(examples=[f"{DOC_ID}-m1"])
     document_id: str = Field(examples=[DOC_ID])
     chapter_id: str = Field(examples=[f"{DOC_ID}-ch1"])
@@ -155,15 +175,21 @@ class Curated(Schema):
 
 
 class DesignationPublic(Schema):
+    """Another capacity a unit acts in, written in parentheses after it: 縣發改局(科技局)."""
+
     name: str = Field(description="As written in the lists.", examples=["科技局"])
     curated: Curated
 
 
 class UnitLinks(Links):
+    """Links from a unit."""
+
     measures: str = Field(examples=["/v1/units/development-reform/measures"])
 
 
 class UnitPublic(Schema):
+    """A responsible unit (責任單位)."""
+
     id: str = Field(description="Stable id.", examples=["development-reform"])
     name: str = Field(description="Canonical name, with the county prefix where it applies.", examples=["縣發改局"])
     kind: UnitKind = Field(examples=["county_department"])
@@ -176,6 +202,8 @@ class UnitPublic(Schema):
 
 
 class CorrectionPublic(Schema):
+    """A change from the damaged copy (`correction`), or an error of the original kept as published (`erratum`)."""
+
     id: str = Field(examples=[f"{DOC_ID}-erratum-3"])
     document_id: str = Field(examples=[DOC_ID])
     category: CorrectionCategory = Field(
@@ -196,6 +224,8 @@ class CorrectionPublic(Schema):
 
 
 class Meta(Schema):
+    """Paging facts and the dataset version."""
+
     total: int = Field(ge=0, description="Items matching the filters, all pages together.", examples=[20])
     limit: int = Field(ge=1, le=100, examples=[50])
     offset: int = Field(ge=0, examples=[0])
@@ -203,6 +233,8 @@ class Meta(Schema):
 
 
 class PageLinks(Schema):
+    """Links to this page and its neighbours (null at the ends)."""
+
     self: str = Field(examples=["/v1/measures?limit=2&offset=2"])
     next: str | None = Field(examples=["/v1/measures?limit=2&offset=4"])
     prev: str | None = Field(examples=["/v1/measures?limit=2&offset=0"])
@@ -212,12 +244,16 @@ T = TypeVar("T")
 
 
 class Page(Schema, Generic[T]):
+    """One page of a list."""
+
     data: list[T]
     meta: Meta
     links: PageLinks
 
 
 class Licence(Schema):
+    """The licence of the data."""
+
     id: str = Field(examples=["CC0-1.0"])
     name: str = Field(examples=["Creative Commons Zero v1.0 Universal"])
     url: str = Field(examples=["https://creativecommons.org/publicdomain/zero/1.0/"])
@@ -225,6 +261,8 @@ class Licence(Schema):
 
 
 class RootLinks(Links):
+    """Links to every collection, the exports, the spec and the docs."""
+
     documents: str
     chapters: str
     measures: str
@@ -235,6 +273,8 @@ class RootLinks(Links):
 
 
 class Root(Schema):
+    """The entry point of the API."""
+
     name: str = Field(examples=["Policy documents open-data API"])
     api_version: Literal["v1"] = "v1"
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
@@ -246,6 +286,8 @@ class Root(Schema):
 
 
 class ProblemError(Schema):
+    """One invalid parameter."""
+
     parameter: str = Field(description="The parameter at fault.", examples=["limit"])
     location: Literal["query", "path", "header"] = Field(examples=["query"])
     expected: str = Field(description="What the parameter accepts.", examples=["an integer less than or equal to 100"])
@@ -265,4 +307,6 @@ class Problem(BaseModel):
 
 
 class Health(Schema):
+    """Liveness."""
+
     status: Literal["ok"] = "ok"

@@ -15,6 +15,8 @@ import opencc
 
 
 class Script(StrEnum):
+    """`hant`: Traditional, as published. `hans`: Simplified, converted with OpenCC t2s."""
+
     hant = "hant"  # Traditional, as published
     hans = "hans"  # Simplified, converted with OpenCC t2s
 

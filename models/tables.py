@@ -59,6 +59,7 @@ class Document(SQLModel, table=True):
     source_sha256: str
     source_characters: int
     source_text: str = Field(sa_column=Column(Text, nullable=False))
+    source_text_hans: str = Field(sa_column=Column(Text, nullable=False))
     restored_text: str = Field(sa_column=Column(Text, nullable=False))
     restored_text_hans: str = Field(sa_column=Column(Text, nullable=False))
     # {field: {line, start, end, raw_start, raw_end}} for every field of the header.

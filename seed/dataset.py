@@ -212,6 +212,7 @@ def _document_rows(path: Path, registry: Registry, errata_path: Path) -> tuple[D
         source_sha256=hashlib.sha256(data).hexdigest(),
         source_characters=len(raw),
         source_text=raw,
+        source_text_hans=to_hans(raw),
         restored_text=restoration.text,
         restored_text_hans=to_hans(restoration.text),
         positions=positions,

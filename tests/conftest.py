@@ -29,3 +29,19 @@ def db(built_db: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(f"file:{built_db}?mode=ro", uri=True, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     return connection
+
+
+@pytest.fixture(scope="session")
+def app(built_db: Path):
+    from api.config import Settings
+    from api.main import create_app
+
+    return create_app(Settings(database_url=f"sqlite:///{built_db}"))
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
-from api.problems import invalid, not_found
+from api.problems import not_found
 from api.responses import finish
 from api.routes.common import PROBLEM_400, PROBLEM_404, id_path, item_responses, list_responses
 from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentPublic, Page
@@ -20,7 +20,8 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 DocumentId = id_path("lianzhengzong-2021-127", "document")
 # The full texts are served by /source, not with every document.
-SUMMARY = [c for c in Document.__table__.columns if c.name not in ("source_text", "restored_text", "restored_text_hans")]
+FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
+SUMMARY = [c for c in Document.__table__.columns if c.name not in FULL_TEXTS]
 
 
 def _document(db: Database, document_id: str, *columns) -> dict:
@@ -77,7 +78,7 @@ SourceForm = Annotated[
     Literal["raw", "restored"],
     Query(
         description="`raw`: the source exactly as received, damage included (default). "
-        "`restored`: the published text, as the API serves it (both scripts).",
+        "`restored`: the published text, as the API serves it.",
         examples=["restored"],
     ),
 ]
@@ -93,16 +94,10 @@ SourceForm = Annotated[
     },
 )
 def get_source(request: Request, db: DB, representation: Rep, document_id: DocumentId, form: SourceForm = "raw") -> Response:
-    """The source text as received (`text/plain; charset=utf-8`), or the restored text."""
-    explicit_hans = request.query_params.get("script") == Script.hans
-    if form == "raw" and explicit_hans:
-        raise invalid("script", "hant with form=raw: the source exists only as received; use form=restored&script=hans", "hans")
-    if form == "raw":
-        text = _document(db, document_id, Document.source_text)["source_text"]
-        script = Script.hant
-    else:
-        script = representation.script
-        column = Document.restored_text_hans if script is Script.hans else Document.restored_text
-        text = _document(db, document_id, column.label("text"))["text"]
-    served = type(representation)(script, representation.format)
-    return finish(request, text.encode("utf-8"), "text/plain; charset=utf-8", served)
+    """The source text as received (`text/plain; charset=utf-8`), or the restored text. In
+    Simplified script the raw form is the copy as received converted by OpenCC, damage included."""
+    field = {"raw": "source_text", "restored": "restored_text"}[form]
+    if representation.script is Script.hans:
+        field += "_hans"
+    text = _document(db, document_id, Document.__table__.c[field])[field]
+    return finish(request, text.encode("utf-8"), "text/plain; charset=utf-8", representation)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
-from api.problems import invalid, not_found
+from api.problems import not_found
 from api.queries import MeasureFilter, present_measures, search_measures
 from api.routes.common import id_path, item_responses, list_responses
 from models.schemas import MeasurePublic, Page
@@ -36,7 +36,12 @@ UnitQuery = Annotated[
     ),
 ]
 LeadQuery = Annotated[
-    bool | None, Query(description="With `unit`: `true` keeps measures that list the unit first, `false` the others.", examples=[True])
+    bool | None,
+    Query(
+        description="`true`: only measures that list the `unit` first (its lead measures); `false`: only those that list it "
+        "later. Without `unit` it applies to any unit, so it keeps every measure with a first (or a later) unit.",
+        examples=[True],
+    ),
 ]
 SearchQuery = Annotated[
     str | None,
@@ -79,8 +84,6 @@ def measure_filter(
         target = db.resolve_unit(unit)
         if target is None:
             raise not_found(f"no unit with the id, name, alias or designation {unit!r}; see /v1/units")
-    if lead is not None and target is None:
-        raise invalid("lead", "to be used together with unit")
     return MeasureFilter(document, chapter_id, chapter_number, target, lead, q, descending=sort == "-number")
 
 

@@ -1,0 +1,135 @@
+"""/v1/measures: filters, search in both scripts, sorting, paging."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import assert_page, assert_problem, numbers
+
+
+def test_lists_all_twenty_measures_in_order(client):
+    body = assert_page(client.get("/v1/measures"))
+    assert [m["number"] for m in body["data"]] == list(range(1, 21))
+    assert body["meta"]["total"] == 20
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("科技局", [1, 2]),
+        ("大數據局", [3, 12]),
+        ("大数据局", [3, 12]),
+        ("development-reform", [1, 2, 3, 4, 7, 10, 12, 13, 14, 15, 20]),
+        ("縣發改局", [1, 2, 3, 4, 7, 10, 12, 13, 14, 15, 20]),
+        ("发改局", [1, 2, 3, 4, 7, 10, 12, 13, 14, 15, 20]),
+        ("連江縣醫療保障局", [19]),
+        ("各乡(镇)政府", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 17, 20]),
+        ("可門管委會", [15]),
+    ],
+)
+def test_unit_filter_accepts_ids_names_aliases_and_designations_in_either_script(client, unit, expected):
+    assert numbers(client.get("/v1/measures", params={"unit": unit})) == expected
+
+
+def test_lead_without_a_unit_applies_to_any_unit(client):
+    assert numbers(client.get("/v1/measures", params={"lead": "true"})) == list(range(1, 21))
+
+
+def test_lead_keeps_only_measures_that_list_the_unit_first(client):
+    assert numbers(client.get("/v1/measures", params={"unit": "development-reform", "lead": "true"})) == [1, 3, 13, 14, 15]
+    assert numbers(client.get("/v1/measures", params={"unit": "科技局", "lead": "true"})) == [1]
+    assert numbers(client.get("/v1/measures", params={"unit": "科技局", "lead": "false"})) == [2]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("数字经济", [3]), ("數字經濟", [3]), ("养老", [18, 19]), ("養老", [18, 19]), ("5G", [3]), ("防指", [20]), ("規模化", [5])],
+)
+def test_search_matches_title_and_body_in_either_script(client, q, expected):
+    assert numbers(client.get("/v1/measures", params={"q": q})) == expected
+
+
+@pytest.mark.parametrize("q", ["%", "_", "5g", "' OR 1=1 --", "規%化", "\\"])
+def test_search_is_literal_and_case_sensitive(client, q):
+    assert numbers(client.get("/v1/measures", params={"q": q})) == []
+
+
+def test_chapter_filter_takes_a_number_or_an_id(client):
+    assert numbers(client.get("/v1/measures", params={"chapter": "4"})) == [14, 15]
+    assert numbers(client.get("/v1/measures", params={"chapter": "lianzhengzong-2021-127-ch4"})) == [14, 15]
+
+
+def test_filters_combine(client):
+    params = {"chapter": "2", "unit": "海漁局", "q": "产业", "document": "lianzhengzong-2021-127"}
+    assert numbers(client.get("/v1/measures", params=params)) == [3, 4, 8]
+
+
+def test_sort_descending(client):
+    assert numbers(client.get("/v1/measures", params={"sort": "-number", "limit": 3})) == [20, 19, 18]
+
+
+def test_paging_links_walk_every_measure_once(client):
+    seen, url = [], "/v1/measures?limit=7"
+    while url:
+        response = client.get(url)
+        body = assert_page(response)
+        seen += [m["number"] for m in body["data"]]
+        url = body["links"]["next"]
+        if url:
+            assert f'<{url}>; rel="next"' in response.headers["Link"]
+    assert seen == list(range(1, 21))
+    last = client.get("/v1/measures?limit=7&offset=14").json()
+    assert last["links"]["prev"] == "/v1/measures?limit=7&offset=7"
+
+
+def test_an_offset_past_the_end_is_an_empty_page_with_the_total(client):
+    body = assert_page(client.get("/v1/measures?offset=40"))
+    assert body["data"] == [] and body["meta"]["total"] == 20 and body["links"]["next"] is None
+
+
+def test_a_measure_has_its_units_in_order_with_designations_and_lead(client):
+    measure = client.get("/v1/measures/lianzhengzong-2021-127-m1").json()
+    assert measure["title"] == "加大科技創新投入"
+    assert measure["text"] == measure["title"] + "。" + measure["body"]
+    units = measure["units"]
+    assert [(u["unit_id"], u["position"], u["lead"]) for u in units][:2] == [("development-reform", 1, True), ("finance", 2, False)]
+    assert units[0] | {"source": None, "links": None} == {
+        "unit_id": "development-reform",
+        "name": "縣發改局",
+        "text": "縣發改局(科技局)",
+        "designation": "科技局",
+        "position": 1,
+        "lead": True,
+        "source": None,
+        "links": None,
+    }
+    assert measure["source"]["line"] == 9
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "parameter"),
+    [
+        ({"unit": "不存在的局"}, 404, None),
+        ({"document": "nope"}, 404, None),
+        ({"chapter": "9"}, 404, None),
+        ({"chapter": "nope"}, 404, None),
+        ({"lead": "maybe", "unit": "finance"}, 400, "lead"),
+        ({"limit": "0"}, 400, "limit"),
+        ({"limit": "101"}, 400, "limit"),
+        ({"offset": "-1"}, 400, "offset"),
+        ({"offset": "99999999999999999999"}, 400, "offset"),
+        ({"sort": "title"}, 400, "sort"),
+        ({"q": ""}, 400, "q"),
+        ({"q": "x" * 101}, 400, "q"),
+        ({"script": "latin"}, 400, "script"),
+        ({"format": "xml"}, 400, "format"),
+        ({"unit": "a\x00b"}, 400, "unit"),
+        ({"chapter_id": "1"}, 400, "chapter_id"),
+    ],
+)
+def test_bad_filters_get_a_problem(client, params, status, parameter):
+    assert_problem(client.get("/v1/measures", params=params), status, parameter=parameter)
+
+
+def test_unknown_measure_is_404(client):
+    assert_problem(client.get("/v1/measures/lianzhengzong-2021-127-m21"), 404)
