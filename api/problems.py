@@ -58,13 +58,19 @@ def not_found(what: str) -> Problem:
     return Problem(404, what)
 
 
+def _instance(request: Request) -> str:
+    """The request path as sent (percent-encoded): `instance` is a URI reference."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1").split("?", 1)[0] if raw else request.url.path
+
+
 def problem_response(request: Request, problem: Problem) -> Response:
     body = {
         "type": TYPES.get(problem.status, "about:blank"),
         "title": HTTPStatus(problem.status).phrase,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.url.path,
+        "instance": _instance(request),
     }
     if problem.errors:
         body["errors"] = [e.as_dict() for e in problem.errors]
