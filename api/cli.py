@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.config import PROJECT_ROOT, get_settings
+from api.config import PROJECT_ROOT, Settings, exports_path, get_settings
 from seed.errors import SourceError
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -15,15 +15,36 @@ OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 def _build(args: argparse.Namespace) -> int:
     from seed.build import build
 
-    url = args.database_url or get_settings().database_url
+    settings = _settings(args)
     try:
-        dataset = build(url, [Path(p) for p in args.sources] or None)
+        dataset = build(settings.database_url, [Path(p) for p in args.sources] or None)
     except (SourceError, OSError, ValueError) as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
     counts = ", ".join(f"{len(rows)} {type(rows[0]).__tablename__}" for rows in dataset.tables() if rows)
-    print(f"built dataset {dataset.version} into {url}: {counts}")
+    print(f"built dataset {dataset.version} into {settings.database_url}: {counts}")
+    return 0 if args.no_export else _export(argparse.Namespace(**vars(args), out=None))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from api.db import Database, DatabaseUnavailable
+    from api.export import export
+
+    settings = _settings(args)
+    out = Path(args.out) if args.out else exports_path(settings)
+    try:
+        db = Database(settings.database_url)
+        files = export(db, out, settings.public_base_url)
+    except (DatabaseUnavailable, OSError) as error:
+        print(f"export failed: {error}", file=sys.stderr)
+        return 1
+    print(f"exported {len(files)} files of dataset {db.version} into {out}")
     return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update={"database_url": args.database_url}) if args.database_url else settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -33,7 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = settings.database_url
     if url.startswith("sqlite") and not _sqlite_path(url).exists():
         print(f"{_sqlite_path(url)} does not exist yet: building it", file=sys.stderr)
-        if _build(argparse.Namespace(database_url=url, sources=[])):
+        if _build(argparse.Namespace(database_url=url, sources=[], no_export=False)):
             return 1
     uvicorn.run(
         "api.main:app",
@@ -73,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="parse the source documents and (re)build the database")
     build.add_argument("sources", nargs="*", help="source files (default: seed/documents/*.txt)")
     build.add_argument("--database-url", help="overrides DATABASE_URL")
+    build.add_argument("--no-export", action="store_true", help="skip writing the open-data dumps")
     build.set_defaults(handler=_build)
+    dump = commands.add_parser("export", help="write the open-data dumps (JSON, CSV, data package, SQLite, SHA256SUMS)")
+    dump.add_argument("--out", help="target folder (default: EXPORTS_DIR, or exports/ beside the SQLite database)")
+    dump.add_argument("--database-url", help="overrides DATABASE_URL")
+    dump.set_defaults(handler=_export)
     serve = commands.add_parser("serve", help="run the API with uvicorn (builds the SQLite database first if missing)")
     serve.add_argument("--host", help="overrides HOST")
     serve.add_argument("--port", type=int, help="overrides PORT")

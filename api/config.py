@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'policy.sqlite3'}"
@@ -21,7 +22,19 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
     log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$", description="Log level.")
     public_base_url: str = Field("", description="Prefix for links in responses, e.g. https://api.example.org; empty: root-relative links.")
+    exports_dir: str = Field(
+        "", description="Folder of the open-data dumps; empty: `exports/` beside the SQLite database, or var/exports for other databases."
+    )
     cors_origins: str = Field("*", description="Comma-separated origins allowed to read the API from a browser; * for all.")
+
+
+def exports_path(settings: Settings) -> Path:
+    if settings.exports_dir:
+        return Path(settings.exports_dir)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database).parent / "exports"
+    return PROJECT_ROOT / "var" / "exports"
 
 
 @cache

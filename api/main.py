@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import docs, openapi, problems
-from api.config import Settings, get_settings
+from api.config import Settings, exports_path, get_settings
 from api.db import Database
 from api.deps import check_query
 from api.middleware import HeadAsGet
-from api.routes import chapters, documents, measures, root, units
+from api.routes import chapters, documents, exports, measure_units, measures, root, units
 
 EXPOSED_HEADERS = ["ETag", "Link", "X-Total-Count", "Content-Language", "Content-Disposition", "Content-Range", "Accept-Ranges"]
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
+        app.state.exports = exports.Exports(exports_path(settings), app.state.db.version)
         yield
         app.state.db.engine.dispose()
 
@@ -49,10 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "chapters", "description": "Chapters of a document."},
             {"name": "measures", "description": "Measures, with their ordered responsible units."},
             {"name": "units", "description": "The responsible units (責任單位)."},
+            {"name": "exports", "description": "The open-data dumps: JSON, CSV, data package, SQLite, checksums."},
         ],
     )
     app.state.settings = settings
-    for router in (root.router, documents.router, chapters.router, measures.router, units.router):
+    for router in (root.router, documents.router, chapters.router, measures.router, measure_units.router, units.router, exports.router):
         app.include_router(router)
     problems.install(app)
 

@@ -97,6 +97,12 @@ class Presenter:
             "links": {"self": self.link(f"/v1/units/{row['unit_id']}")},
         }
 
+    def measure_unit_link(self, row: Mapping[str, Any], unit: Mapping[str, Any]) -> dict[str, Any]:
+        """A measure-unit link as a record of its own (the measure_units collection)."""
+        link = self.measure_unit(row, unit)
+        link["links"]["measure"] = self.link(f"/v1/measures/{row['measure_id']}")
+        return {"measure_id": row["measure_id"], "document_id": row["document_id"], "measure_number": row["measure_number"], **link}
+
     def measure(self, row: Mapping[str, Any], units: Iterable[dict[str, Any]]) -> dict[str, Any]:
         return {
             "id": row["id"],

@@ -108,6 +108,18 @@ COLUMNS: dict[str, list[Column]] = {
         field("lead_count", "integer"),
         field("links.self", name="url", description="API URL"),
     ],
+    "measure_units": [
+        field("measure_id"),
+        field("document_id"),
+        field("measure_number", "integer"),
+        field("position", "integer", "1 = listed first"),
+        field("unit_id"),
+        field("name", description="the unit's canonical name"),
+        field("text", description="the entry exactly as written"),
+        field("designation", description="the capacity the unit acts in here, if written"),
+        field("lead", "boolean", "listed first"),
+        *POSITION,
+    ],
     "corrections": [
         field("id"),
         field("document_id"),
@@ -135,10 +147,22 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def to_csv(items: Iterable[dict[str, Any]], columns: list[Column]) -> bytes:
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe(value: Any) -> Any:
+    """The Excel variant only: a text cell that a spreadsheet would run as a formula gets a leading
+    apostrophe, which Excel shows as text. The standard CSV is never altered."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) else value
+
+
+def to_csv(items: Iterable[dict[str, Any]], columns: list[Column], *, excel: bool = False) -> bytes:
+    """RFC 4180 CSV; `excel=True` adds a byte order mark and guards formula-like text cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     for item in items:
-        writer.writerow([_cell(c.get(item)) for c in columns])
-    return buffer.getvalue().encode("utf-8")
+        cells = [_cell(c.get(item)) for c in columns]
+        writer.writerow([excel_safe(cell) for cell in cells] if excel else cells)
+    return ("\ufeff" if excel else "").encode("utf-8") + buffer.getvalue().encode("utf-8")

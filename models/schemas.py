@@ -142,6 +142,21 @@ class MeasureUnitPublic(Schema):
     links: Links
 
 
+class MeasureUnitLinkLinks(Links):
+    """Links from a measure-unit link: `self` is the unit."""
+
+    measure: str = Field(examples=[f"/v1/measures/{DOC_ID}-m1"])
+
+
+class MeasureUnitLinkPublic(MeasureUnitPublic):
+    """One entry of a measure's responsible-unit list, as a record of its own."""
+
+    measure_id: str = Field(examples=[f"{DOC_ID}-m1"])
+    document_id: str = Field(examples=[DOC_ID])
+    measure_number: int = Field(ge=1, examples=[1])
+    links: MeasureUnitLinkLinks
+
+
 class MeasureLinks(Links):
     """Links from a measure."""
 
@@ -221,6 +236,38 @@ class CorrectionPublic(Schema):
     text: str = Field(description="What the served text has at start..end.", examples=["防指"])
     suggested: str | None = Field(description="Errata: the suggested reading of `text`.", examples=["防治"])
     note: str | None = Field(examples=["污染防治攻堅戰 is the standard phrase; 防指 is a typo."])
+
+
+class ChapterFull(ChapterPublic):
+    """A chapter with its measures."""
+
+    measures: list[MeasurePublic]
+
+
+class DocumentFull(DocumentPublic):
+    """A document with its chapters, their measures and the measures' units: the whole document in one object."""
+
+    chapters: list[ChapterFull]
+
+
+class ExportFile(Schema):
+    """One downloadable file."""
+
+    name: str = Field(description="Path under /v1/exports/.", examples=["hant/measures.csv"])
+    media_type: str = Field(examples=["text/csv; charset=utf-8; header=present"])
+    script: Literal["hant", "hans"] | None = Field(description="The script of its text; null for files holding both.", examples=["hant"])
+    bytes: int = Field(ge=0, examples=[61234])
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", examples=["0" * 64])
+    records: int | None = Field(ge=0, description="Rows (CSV, without the header) or records (JSON); null otherwise.", examples=[20])
+    description: str = Field(examples=["Measures, one row each."])
+    url: str = Field(examples=["/v1/exports/hant/measures.csv"])
+
+
+class ExportList(Schema):
+    """Every downloadable file of the current dataset version."""
+
+    dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
+    files: list[ExportFile]
 
 
 class Meta(Schema):

@@ -10,12 +10,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from models.db import make_engine
+from models.tables import Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, Unit
 from seed.dataset import Dataset, default_sources, load
+
+TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction)  # the order of Dataset's fields
 
 
 def _insert(connection: Connection, dataset: Dataset) -> None:
@@ -25,7 +28,7 @@ def _insert(connection: Connection, dataset: Dataset) -> None:
             connection.execute(table.insert(), [row.model_dump() for row in rows])
 
 
-def _write_sqlite(path: Path, dataset: Dataset) -> None:
+def write_sqlite(path: Path, dataset: Dataset) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -43,11 +46,27 @@ def _write_sqlite(path: Path, dataset: Dataset) -> None:
         raise
 
 
+def read_dataset(engine: Engine) -> Dataset:
+    """The dataset a database holds, every table in primary-key order: the same rows give the
+    same SQLite file, whichever backend they were read from."""
+    tables = []
+    with engine.connect() as connection:
+        for model in TABLE_MODELS:
+            table = model.__table__  # type: ignore[attr-defined]
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+            tables.append([model.model_validate(dict(row)) for row in rows])
+        version = connection.execute(select(DatasetInfo.value).where(DatasetInfo.key == "dataset_version")).scalar_one()
+    return Dataset(*tables, version=version)
+
+
 def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content."""
-    dataset = load(sources or default_sources())  # fails here, before anything is touched
+    sources = sources or default_sources()
+    if not sources:
+        raise ValueError("no source documents to build from")
+    dataset = load(sources)  # fails here, before anything is touched
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path")
-    _write_sqlite(Path(url.database), dataset)
+    write_sqlite(Path(url.database), dataset)
     return dataset

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.responses import Response
 
+from api import collections
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
@@ -24,10 +25,7 @@ def list_chapters(
     """Chapters in document order."""
     if document is not None and document not in db.document_ids:
         raise not_found(f"no document with id {document!r}")
-    where = [Chapter.document_id == document] if document else []
-    total = db.scalar(select(func.count()).select_from(Chapter).where(*where))
-    rows = db.all(select(Chapter).where(*where).order_by(Chapter.document_id, Chapter.number).limit(limit).offset(offset))
-    items = [presenter(request, representation).chapter(row) for row in rows]
+    items, total = collections.chapters(db, presenter(request, representation), document, limit, offset)
     return page_response(request, representation, "chapters", items, total, limit, offset)
 
 

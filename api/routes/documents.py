@@ -3,29 +3,28 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.responses import Response
 
+from api import collections
+from api.collections import DOCUMENT_SUMMARY
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.responses import finish
 from api.routes.common import PROBLEM_400, PROBLEM_404, id_path, item_responses, list_responses
-from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentPublic, Page
+from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentFull, DocumentPublic, Page
 from models.scripts import Script
-from models.tables import Correction, Document
+from models.tables import Document
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 DocumentId = id_path("lianzhengzong-2021-127", "document")
-# The full texts are served by /source, not with every document.
-FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
-SUMMARY = [c for c in Document.__table__.columns if c.name not in FULL_TEXTS]
 
 
 def _document(db: Database, document_id: str, *columns) -> dict:
-    row = db.first(select(*(columns or SUMMARY)).where(Document.id == document_id))
+    row = db.first(select(*(columns or DOCUMENT_SUMMARY)).where(Document.id == document_id))
     if row is None:
         raise not_found(f"no document with id {document_id!r}")
     return row
@@ -34,9 +33,7 @@ def _document(db: Database, document_id: str, *columns) -> dict:
 @router.get("", response_model=Page[DocumentPublic], responses=list_responses())
 def list_documents(request: Request, db: DB, representation: ListRep, limit: Limit = 50, offset: Offset = 0) -> Response:
     """The documents, oldest first."""
-    total = db.scalar(select(func.count()).select_from(Document))
-    rows = db.all(select(*SUMMARY).order_by(Document.issued_on, Document.id).limit(limit).offset(offset))
-    items = [presenter(request, representation).document(row) for row in rows]
+    items, total = collections.documents(db, presenter(request, representation), limit, offset)
     return page_response(request, representation, "documents", items, total, limit, offset)
 
 
@@ -44,6 +41,14 @@ def list_documents(request: Request, db: DB, representation: ListRep, limit: Lim
 def get_document(request: Request, db: DB, representation: Rep, document_id: DocumentId) -> Response:
     """One document: number, title, issuer, date, recipients, notice, preamble, counts, links."""
     return item_response(request, representation, presenter(request, representation).document(_document(db, document_id)))
+
+
+@router.get("/{document_id}/full", response_model=DocumentFull, responses=item_responses())
+def get_full_document(request: Request, db: DB, representation: Rep, document_id: DocumentId) -> Response:
+    """The whole document in one object: its chapters, their measures, the measures' units."""
+    return item_response(
+        request, representation, collections.full_document(db, presenter(request, representation), _document(db, document_id))
+    )
 
 
 @router.get("/{document_id}/corrections", response_model=Page[CorrectionPublic], responses=list_responses())
@@ -63,14 +68,7 @@ def list_corrections(
     """The correction log (every change from the copy as received, with its position) and the
     errata (errors of the original, kept as published, with a suggested reading)."""
     _document(db, document_id, Document.id)
-    where = [Correction.document_id == document_id]
-    if kind:
-        where.append(Correction.kind == kind)
-    if category:
-        where.append(Correction.category == category)
-    total = db.scalar(select(func.count()).select_from(Correction).where(*where))
-    rows = db.all(select(Correction).where(*where).order_by(Correction.raw_start, Correction.id).limit(limit).offset(offset))
-    items = [presenter(request, representation).correction(row) for row in rows]
+    items, total = collections.corrections(db, presenter(request, representation), document_id, kind, category, limit, offset)
     return page_response(request, representation, "corrections", items, total, limit, offset)
 
 

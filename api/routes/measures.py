@@ -6,11 +6,12 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from api import collections
+from api.collections import MeasureFilter, present_measures
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
-from api.queries import MeasureFilter, present_measures, search_measures
 from api.routes.common import id_path, item_responses, list_responses
 from models.schemas import MeasurePublic, Page
 from models.tables import Chapter, Measure
@@ -103,7 +104,7 @@ def list_measures(
 ) -> Response:
     """Measures, filtered by document, chapter, responsible unit or text, in either script."""
     where = measure_filter(db, document=document, chapter=chapter, unit=unit, lead=lead, q=q, sort=sort)
-    items, total = search_measures(db, presenter(request, representation), where, limit, offset)
+    items, total = collections.measures(db, presenter(request, representation), where, limit, offset)
     return page_response(request, representation, "measures", items, total, limit, offset)
 
 

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from api import collections
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
-from api.queries import search_measures
 from api.routes.common import id_path, item_responses, list_responses
 from api.routes.measures import DocumentQuery, LeadQuery, MeasureSort, SearchQuery, measure_filter
 from models.schemas import MeasurePublic, Page, UnitKind, UnitPublic
-from models.scripts import to_hans
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
@@ -31,12 +30,6 @@ UnitSearch = Annotated[
 ]
 
 
-def _matches(unit: dict[str, Any], needle: str) -> bool:
-    hans = to_hans(needle)
-    names = [unit["name_hans"], *unit["aliases_hans"], unit["full_name_hans"] or "", *(d["name_hans"] for d in unit["designations"])]
-    return any(hans in name for name in names) or needle.casefold() in (unit["name_en"] or "").casefold()
-
-
 @router.get("", response_model=Page[UnitPublic], responses=list_responses())
 def list_units(
     request: Request,
@@ -49,15 +42,8 @@ def list_units(
     offset: Offset = 0,
 ) -> Response:
     """The responsible units, with how many measures each is responsible for and leads."""
-    present = presenter(request, representation)
-    units = [u for u in db.units if (kind is None or u["kind"] == kind) and (q is None or _matches(u, q))]
-    key = sort.lstrip("-")
-    if key == "name":
-        units.sort(key=lambda u: (present.text(u, "name"), u["id"]), reverse=sort.startswith("-"))
-    else:  # counts: descending ties still go by id ascending
-        units.sort(key=lambda u: (-u[key] if sort.startswith("-") else u[key], u["id"]))
-    items = [present.unit(u) for u in units[offset : offset + limit]]
-    return page_response(request, representation, "units", items, len(units), limit, offset)
+    items, total = collections.units(db, presenter(request, representation), kind, q, sort, limit, offset)
+    return page_response(request, representation, "units", items, total, limit, offset)
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, responses=item_responses())
@@ -86,5 +72,5 @@ def list_unit_measures(
     if unit_id not in db.unit_by_id:
         raise not_found(f"no unit with id {unit_id!r}")
     where = measure_filter(db, document=document, unit=unit_id, lead=lead, q=q, sort=sort)
-    items, total = search_measures(db, presenter(request, representation), where, limit, offset)
+    items, total = collections.measures(db, presenter(request, representation), where, limit, offset)
     return page_response(request, representation, "measures", items, total, limit, offset)

@@ -63,7 +63,7 @@ def test_malformed_source_fails_with_position_and_leaves_the_database(name, prev
     assert error.startswith(f"build failed: {position}"), error
     assert expected in error, error
     assert previous_db.read_bytes() == before
-    assert sorted(p.name for p in previous_db.parent.iterdir()) == ["bad.txt", "policy.sqlite3"]
+    assert sorted(p.name for p in previous_db.parent.iterdir()) == ["bad.txt", "exports", "policy.sqlite3"]
 
 
 def test_non_utf8_bytes_fail_with_their_line_and_column(previous_db, tmp_path, raw_source, capsys):

@@ -1,0 +1,176 @@
+"""Every collection's query, in its one public order: the list routes take a page of it, the
+exports take all of it (limit=None), so the dumps and the API cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from api.db import Database, UnitTarget, contains
+from api.present import Presenter
+from models.scripts import to_hans
+from models.tables import Chapter, Correction, Document, Measure, MeasureUnit
+
+# The full texts are served by /source, not with every document.
+FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
+DOCUMENT_SUMMARY = [c for c in Document.__table__.columns if c.name not in FULL_TEXTS]
+
+
+@dataclass(frozen=True)
+class MeasureFilter:
+    document: str | None = None
+    chapter_id: str | None = None
+    chapter_number: int | None = None
+    unit: UnitTarget | None = None
+    lead: bool | None = None
+    q: str | None = None
+    descending: bool = False
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = []
+        if self.document:
+            found.append(Measure.document_id == self.document)
+        if self.chapter_id:
+            found.append(Measure.chapter_id == self.chapter_id)
+        if self.chapter_number is not None:
+            found.append(Measure.chapter_number == self.chapter_number)
+        if self.unit or self.lead is not None:
+            # A measure qualifies through one entry of its list: of the unit (and designation) asked
+            # for, if any, and listed first (lead=true) or not first (lead=false), if asked.
+            link = [MeasureUnit.measure_id == Measure.id]
+            if self.unit:
+                link.append(MeasureUnit.unit_id == self.unit.unit_id)
+                if self.unit.designation:
+                    link.append(MeasureUnit.designation == self.unit.designation)
+            if self.lead is not None:
+                link.append(MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1)
+            found.append(exists().where(and_(*link)))
+        if self.q:
+            needle = to_hans(self.q)
+            found.append(or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle)))
+        return found
+
+
+def _page(
+    db: Database, table: Any, conditions: list[Any], order: tuple, limit: int | None, offset: int, columns: Any = None
+) -> tuple[list, int]:
+    total = db.scalar(select(func.count()).select_from(table).where(*conditions))
+    rows = db.all(select(*(columns or [table])).where(*conditions).order_by(*order).limit(limit).offset(offset))
+    return rows, total
+
+
+def document_rows(db: Database, limit: int | None = None, offset: int = 0) -> tuple[list, int]:
+    return _page(db, Document, [], (Document.issued_on, Document.id), limit, offset, DOCUMENT_SUMMARY)
+
+
+def documents(db: Database, presenter: Presenter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+    rows, total = document_rows(db, limit, offset)
+    return [presenter.document(row) for row in rows], total
+
+
+def chapters(
+    db: Database, presenter: Presenter, document: str | None = None, limit: int | None = None, offset: int = 0
+) -> tuple[list[dict], int]:
+    where = [Chapter.document_id == document] if document else []
+    rows, total = _page(db, Chapter, where, (Chapter.document_id, Chapter.number), limit, offset)
+    return [presenter.chapter(row) for row in rows], total
+
+
+def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of measures, with their units, and the total matching."""
+    order = (Measure.document_id.desc(), Measure.number.desc()) if where.descending else (Measure.document_id, Measure.number)
+    rows, total = _page(db, Measure, where.conditions(), order, limit, offset)
+    return present_measures(db, presenter, rows), total
+
+
+def units(
+    db: Database,
+    presenter: Presenter,
+    kind: str | None = None,
+    q: str | None = None,
+    sort: str = "name",
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    """The units are few and fixed for a dataset version: filtered and sorted in memory."""
+    found = [u for u in db.units if (kind is None or u["kind"] == kind) and (q is None or _unit_matches(u, q))]
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key == "name":
+        found.sort(key=lambda u: (presenter.text(u, "name"), u["id"]), reverse=descending)
+    else:  # counts: ties go by id ascending either way
+        found.sort(key=lambda u: (-u[key] if descending else u[key], u["id"]))
+    end = None if limit is None else offset + limit
+    return [presenter.unit(u) for u in found[offset:end]], len(found)
+
+
+def _unit_matches(unit: Any, needle: str) -> bool:
+    hans = to_hans(needle)
+    names = [unit["name_hans"], *unit["aliases_hans"], unit["full_name_hans"] or "", *(d["name_hans"] for d in unit["designations"])]
+    return any(hans in name for name in names) or needle.casefold() in (unit["name_en"] or "").casefold()
+
+
+def measure_units(
+    db: Database,
+    presenter: Presenter,
+    document: str | None = None,
+    unit: UnitTarget | None = None,
+    lead: bool | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    where = []
+    if document:
+        where.append(MeasureUnit.document_id == document)
+    if unit:
+        where.append(MeasureUnit.unit_id == unit.unit_id)
+        if unit.designation:
+            where.append(MeasureUnit.designation == unit.designation)
+    if lead is not None:
+        where.append(MeasureUnit.position == 1 if lead else MeasureUnit.position > 1)
+    order = (MeasureUnit.document_id, MeasureUnit.measure_number, MeasureUnit.position)
+    rows, total = _page(db, MeasureUnit, where, order, limit, offset)
+    return [presenter.measure_unit_link(row, db.unit_by_id[row["unit_id"]]) for row in rows], total
+
+
+def corrections(
+    db: Database,
+    presenter: Presenter,
+    document: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    where = [Correction.document_id == document] if document else []
+    if kind:
+        where.append(Correction.kind == kind)
+    if category:
+        where.append(Correction.category == category)
+    rows, total = _page(db, Correction, where, (Correction.document_id, Correction.raw_start, Correction.id), limit, offset)
+    return [presenter.correction(row) for row in rows], total
+
+
+def full_document(db: Database, presenter: Presenter, document: Any) -> dict:
+    """A document with its chapters, their measures and the measures' units, nested."""
+    doc_id = document["id"]
+    nested_measures, _ = measures(db, presenter, MeasureFilter(document=doc_id))
+    nested_chapters, _ = chapters(db, presenter, doc_id)
+    for chapter in nested_chapters:
+        chapter["measures"] = [m for m in nested_measures if m["chapter_id"] == chapter["id"]]
+    return presenter.document(document) | {"chapters": nested_chapters}
+
+
+def present_measures(db: Database, presenter: Presenter, rows: list[Any]) -> list[dict]:
+    if not rows:
+        return []
+    links = db.all(
+        select(MeasureUnit)
+        .where(MeasureUnit.measure_id.in_([r["id"] for r in rows]))
+        .order_by(MeasureUnit.measure_id, MeasureUnit.position)
+    )
+    units: dict[str, list[dict]] = {}
+    for link in links:
+        units.setdefault(link["measure_id"], []).append(presenter.measure_unit(link, db.unit_by_id[link["unit_id"]]))
+    return [presenter.measure(row, units.get(row["id"], [])) for row in rows]

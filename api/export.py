@@ -1,0 +1,214 @@
+"""The open-data dumps: every collection as JSON and CSV in both scripts, the nested document, a
+Frictionless data package, the SQLite database and SHA256SUMS.
+
+Written once per dataset version (by `policy-api build` and `policy-api export`) into a folder that
+the API serves file by file, so the served and the written bytes are the same bytes. The records
+come from `api.collections`, the code the list routes use, so the dumps and the API agree. Nothing
+inside depends on the time or the machine: two exports of one dataset version are identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from api import collections
+from api.db import Database
+from api.paging import CSV_MEDIA_TYPE
+from api.present import Presenter
+from api.routes.root import LICENCE, SOURCE
+from api.tabular import COLUMNS, MULTI_SEPARATOR, to_csv
+from models.scripts import Script
+from seed.build import read_dataset, write_sqlite
+
+MANIFEST = ".manifest.json"  # what /v1/exports lists; internal, not itself a download
+SQLITE_NAME = "policy.sqlite3"
+SUMS_NAME = "SHA256SUMS"
+JSON_MEDIA_TYPE = "application/json"
+
+DESCRIPTIONS = {
+    "documents": "Documents: number, title, issuer, date, recipients, notice, preamble, counts.",
+    "chapters": "Chapters: number, numeral, title, measure count, source position.",
+    "measures": "Measures: number, chapter, title, body, full text, responsible units, source position.",
+    "units": "Responsible units: name, kind, aliases, designations, curated full and English names, counts.",
+    "measure_units": "Measure-unit links: one row per entry of each responsible-unit list, in order (position 1 leads).",
+    "corrections": "Correction log (changes from the damaged copy) and errata (errors of the original, kept as published).",
+}
+PRIMARY_KEYS = {name: ["id"] for name in DESCRIPTIONS} | {"measure_units": ["measure_id", "position"]}
+FOREIGN_KEYS = {
+    "chapters": [("document_id", "documents", "id")],
+    "measures": [("document_id", "documents", "id"), ("chapter_id", "chapters", "id")],
+    "measure_units": [("measure_id", "measures", "id"), ("unit_id", "units", "id"), ("document_id", "documents", "id")],
+    "corrections": [("document_id", "documents", "id")],
+}
+COLLECTIONS: dict[str, Callable[[Database, Presenter], tuple[list[dict], int]]] = {
+    "documents": collections.documents,
+    "chapters": collections.chapters,
+    "measures": lambda db, present: collections.measures(db, present, collections.MeasureFilter()),
+    "units": collections.units,
+    "measure_units": collections.measure_units,
+    "corrections": collections.corrections,
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    media_type: str
+    script: str | None
+    bytes: int
+    sha256: str
+    records: int | None
+    description: str
+
+
+class Writer:
+    """Collects the files of one export in a folder, with their facts for the manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.files = root, []
+
+    def add(self, name: str, data: bytes, media_type: str, script: Script | None, records: int | None, description: str) -> ExportFile:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        entry = ExportFile(
+            name, media_type, script.value if script else None, len(data), hashlib.sha256(data).hexdigest(), records, description
+        )
+        self.files.append(entry)
+        return entry
+
+
+def _json(payload: Any) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def _table_schema(name: str) -> dict[str, Any]:
+    fields = []
+    for column in COLUMNS[name]:
+        spec: dict[str, Any] = {"name": column.name, "type": column.type}
+        if column.description:
+            spec["description"] = column.description
+        if column.name in PRIMARY_KEYS[name]:
+            spec["constraints"] = {"required": True}
+        fields.append(spec)
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[name], "missingValues": [""]}
+    if name in FOREIGN_KEYS:
+        schema["foreignKeys"] = [
+            {"fields": field, "reference": {"resource": resource, "fields": key}} for field, resource, key in FOREIGN_KEYS[name]
+        ]
+    return schema
+
+
+def _datapackage(version: str, script: Script, csv_files: dict[str, ExportFile]) -> dict[str, Any]:
+    return {
+        "profile": "tabular-data-package",
+        "name": f"lianjiang-policy-documents-{script.value}",
+        "title": f"Lianjiang County policy documents ({'Traditional script, as published' if script is Script.hant else 'Simplified script'})",
+        "description": "Documents, chapters, measures, responsible units, measure-unit links and the correction log of "
+        f"Lianjiang County policy documents. Multi-valued cells are joined with '{MULTI_SEPARATOR}'. The same records as JSON, "
+        "the nested document.json and Excel-friendly CSVs (*.excel.csv) sit beside this file.",
+        "version": version,
+        "licenses": [{"name": LICENCE["id"], "title": LICENCE["name"], "path": LICENCE["url"]}],
+        "sources": [{"title": SOURCE}],
+        "resources": [
+            {
+                "name": name,
+                "path": entry.name.split("/", 1)[1],
+                "profile": "tabular-data-resource",
+                "title": DESCRIPTIONS[name],
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "bytes": entry.bytes,
+                "hash": f"sha256:{entry.sha256}",
+                "schema": _table_schema(name),
+            }
+            for name, entry in csv_files.items()
+        ],
+    }
+
+
+def _write_script(writer: Writer, db: Database, base_url: str, script: Script) -> None:
+    present = Presenter(base_url, script)
+    meta = {"dataset_version": db.version, "script": script.value}
+    csv_files = {}
+    for name, fetch in COLLECTIONS.items():
+        records, total = fetch(db, present)
+        folder = f"{script.value}/{name}"
+        writer.add(f"{folder}.json", _json(meta | {"count": total, "data": records}), JSON_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
+        csv_files[name] = writer.add(f"{folder}.csv", to_csv(records, COLUMNS[name]), CSV_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
+        excel = to_csv(records, COLUMNS[name], excel=True)
+        writer.add(f"{folder}.excel.csv", excel, CSV_MEDIA_TYPE, script, total, DESCRIPTIONS[name] + " For Excel: UTF-8 with BOM.")
+    rows, total = collections.document_rows(db)
+    nested = [collections.full_document(db, present, row) for row in rows]
+    description = "Every document nested: chapters, their measures, the measures' units."
+    writer.add(
+        f"{script.value}/document.json", _json(meta | {"count": total, "documents": nested}), JSON_MEDIA_TYPE, script, total, description
+    )
+    package = _datapackage(db.version, script, csv_files)
+    writer.add(
+        f"{script.value}/datapackage.json",
+        _json(package),
+        JSON_MEDIA_TYPE,
+        script,
+        None,
+        "Frictionless Data Package descriptor for the CSVs.",
+    )
+
+
+def _sha256sums(files: list[ExportFile]) -> bytes:
+    return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name)).encode()
+
+
+def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
+    """Write every dump into `out`, replacing what was there only once all are written."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would hide the files from a server running as another user
+    try:
+        writer = Writer(staging)
+        for script in Script:
+            _write_script(writer, db, base_url, script)
+        write_sqlite(staging / SQLITE_NAME, read_dataset(db.engine))
+        data = (staging / SQLITE_NAME).read_bytes()
+        sqlite = ExportFile(
+            SQLITE_NAME,
+            "application/vnd.sqlite3",
+            None,
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            None,
+            "The database itself, both scripts.",
+        )
+        writer.files.append(sqlite)
+        writer.add(
+            SUMS_NAME, _sha256sums(writer.files), "text/plain; charset=utf-8", None, None, "sha256 of every other file (sha256sum -c)."
+        )
+        manifest = {"dataset_version": db.version, "files": [asdict(f) for f in sorted(writer.files, key=lambda f: f.name)]}
+        (staging / MANIFEST).write_bytes(_json(manifest))
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return writer.files
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Swap the new folder in; the old one is removed only after the new one is in place."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    staging.rename(out)
+    if old:
+        shutil.rmtree(old)
