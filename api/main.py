@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import docs, openapi, problems
+from api.cache import ResponseCache
 from api.config import Settings, exports_path, get_settings
 from api.db import Database
 from api.deps import check_query
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     docs.install(app)
     openapi.install(app)
+    if settings.response_cache_entries:
+        app.add_middleware(ResponseCache, max_entries=settings.response_cache_entries, max_bytes=settings.response_cache_mib * 2**20)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS

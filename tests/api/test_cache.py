@@ -1,0 +1,105 @@
+"""The response cache replays exactly what FastAPI answers: same status, headers and bytes, on
+every endpoint and representation, and it stays within its bounds."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.cache import ResponseCache
+from api.config import Settings
+from api.main import create_app
+
+PATHS = [
+    "/v1",
+    "/v1/documents",
+    "/v1/documents/lianzhengzong-2021-127",
+    "/v1/documents/lianzhengzong-2021-127/full",
+    "/v1/documents/lianzhengzong-2021-127/corrections?kind=typo",
+    "/v1/documents/lianzhengzong-2021-127/source",
+    "/v1/documents/lianzhengzong-2021-127/source?form=restored",
+    "/v1/chapters",
+    "/v1/chapters/lianzhengzong-2021-127-ch2",
+    "/v1/measures?unit=科技局",
+    "/v1/measures?limit=5&offset=5",
+    "/v1/measures?offset=5&limit=5",
+    "/v1/measures?q=养老",
+    "/v1/measures/lianzhengzong-2021-127-m7",
+    "/v1/measure-units?unit=finance",
+    "/v1/units?sort=-measure_count",
+    "/v1/units/development-reform",
+    "/v1/units/development-reform/measures",
+    "/v1/exports",
+]
+LISTS = {p for p in PATHS if "?" in p and "source" not in p and "corrections" not in p} | {"/v1/chapters", "/v1/documents"}
+HEADER_SETS = [
+    {},
+    {"Accept-Language": "zh-CN"},
+    {"Accept": "text/csv"},
+    {"Accept-Encoding": "gzip"},
+    {"Accept-Language": "zh-TW", "Accept-Encoding": "gzip, deflate"},
+]
+QUERIES = ["", "script=hans", "format=csv", "script=hans&format=csv"]
+
+
+@pytest.fixture(scope="module")
+def uncached(built_db):
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{built_db}", response_cache_entries=0))) as client:
+        yield client
+
+
+def requests():
+    for path, headers, extra in itertools.product(PATHS, HEADER_SETS, QUERIES):
+        if "format=csv" in extra and path not in LISTS:
+            continue
+        yield path + ("&" if "?" in path else "?") + extra if extra else path, headers
+
+
+def exchange(client, url, headers):
+    response = client.get(url, headers={"Accept-Encoding": "identity", **headers})
+    return response.status_code, sorted(response.headers.multi_items()), response.content
+
+
+def test_cached_responses_are_byte_and_header_identical_to_uncached(client, uncached, app):
+    cache = next(m for m in _middlewares(app) if isinstance(m, ResponseCache))
+    cache.entries.clear()
+    compared = 0
+    for url, headers in requests():
+        expected = exchange(uncached, url, headers)
+        assert expected[0] == 200, (url, headers, expected)
+        first, second = exchange(client, url, headers), exchange(client, url, headers)
+        assert first == expected == second, (url, headers)
+        etag = dict(second[1])["etag"]
+        not_modified = [exchange(c, url, {**headers, "If-None-Match": etag}) for c in (uncached, client)]
+        assert not_modified[0] == not_modified[1] and not_modified[0][0] == 304, (url, headers)
+        compared += 1
+    assert compared > 200
+    assert len(cache.entries) > 100  # the second requests were answered from the cache
+
+
+def test_errors_and_downloads_are_never_cached(client, app):
+    cache = next(m for m in _middlewares(app) if isinstance(m, ResponseCache))
+    cache.entries.clear()
+    client.get("/v1/measures/nope")
+    client.get("/v1/measures?limit=0")
+    client.get("/v1/exports/hant/measures.csv")
+    assert not cache.entries
+
+
+def test_the_cache_is_bounded(built_db):
+    app = create_app(Settings(database_url=f"sqlite:///{built_db}", response_cache_entries=8))
+    with TestClient(app) as client:
+        for offset in range(50):
+            assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
+        cache = next(m for m in _middlewares(app) if isinstance(m, ResponseCache))
+        assert len(cache.entries) == 8
+        assert cache.size == sum(len(e.body) for e in cache.entries.values())
+
+
+def _middlewares(app):
+    layer = app.middleware_stack
+    while layer is not None:
+        yield layer
+        layer = getattr(layer, "app", None)
