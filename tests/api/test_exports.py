@@ -198,14 +198,21 @@ def test_the_dumped_sqlite_holds_the_dataset(exports_dir):
     assert db.execute("select value from dataset_info where key = 'dataset_version'").fetchone()[0]
 
 
-def test_dumps_of_another_dataset_version_are_refused_with_503(client, app, exports_dir):
-    from api.routes.exports import Exports
+def test_dumps_of_another_dataset_version_are_refused_with_503(built_db, tmp_path, exports_dir):
+    import shutil
 
-    current = app.state.exports
-    try:
-        app.state.exports = Exports(exports_dir, "another-version")
-        for path in ("/v1/exports", "/v1/exports/hant/measures.csv"):
-            body = assert_problem(client.get(path), 503)
-            assert "run `policy-api export`" in body["detail"]
-    finally:
-        app.state.exports = current
+    from fastapi.testclient import TestClient
+
+    from api.config import Settings
+    from api.main import create_app
+
+    stale = tmp_path / "stale"
+    shutil.copytree(exports_dir, stale)
+    manifest = stale / ".manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"dataset_version": "', b'"dataset_version": "old-'))
+    for folder in (stale, tmp_path / "missing"):
+        with TestClient(create_app(Settings(database_url=f"sqlite:///{built_db}", exports_dir=str(folder)))) as client:
+            for path in ("/v1/exports", "/v1/exports/hant/measures.csv"):
+                body = assert_problem(client.get(path), 503)
+                assert "run `policy-api export`" in body["detail"]
+            assert client.get("/v1/measures").status_code == 200
