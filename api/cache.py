@@ -14,6 +14,8 @@ and `max_bytes` of bodies, least recently used out first.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +27,37 @@ CACHEABLE_PREFIX = "/v1"
 UNCACHEABLE_PREFIX = "/v1/exports/"
 # Headers a 304 leaves out: it has no body (RFC 9110 §15.4.5).
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
+
+
+class LRU:
+    """A mapping that keeps at most `max_entries` items and `max_bytes` of `size(item)`, dropping
+    the least recently used first."""
+
+    def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
+        self.items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_entries, self.max_bytes, self.size_of, self.size = max_entries, max_bytes, size, 0
+
+    def get(self, key: Hashable) -> Any:
+        item = self.items.get(key)
+        if item is not None:
+            self.items.move_to_end(key)
+        return item
+
+    def put(self, key: Hashable, item: Any) -> None:
+        if key in self.items:
+            self.size -= self.size_of(self.items.pop(key))
+        self.items[key] = item
+        self.size += self.size_of(item)
+        while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
+            _, evicted = self.items.popitem(last=False)
+            self.size -= self.size_of(evicted)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.size = 0
 
 
 class Entry:
@@ -44,10 +77,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class ResponseCache:
-    def __init__(self, app: ASGIApp, max_entries: int = 4096, max_bytes: int = 64 * 2**20) -> None:
-        self.app, self.max_entries, self.max_bytes = app, max_entries, max_bytes
-        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
-        self.size = 0
+    def __init__(self, app: ASGIApp, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
+        self.app, self.max_bytes = app, max_bytes
+        self.entries = LRU(max_entries, max_bytes, size=lambda entry: len(entry.body))
 
     def key(self, scope: Scope) -> tuple | None:
         """What the response depends on, or None when it must not come from the cache."""
@@ -72,7 +104,6 @@ class ResponseCache:
             return
         entry = self.entries.get(key)
         if entry is not None:
-            self.entries.move_to_end(key)
             if matches(_header(scope, b"if-none-match"), entry.etag):
                 # Copies: middleware outside (CORS) edits the headers of the messages it passes on.
                 await send({"type": "http.response.start", "status": 304, "headers": list(entry.not_modified_headers)})
@@ -102,8 +133,4 @@ class ResponseCache:
     def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if not any(k == b"etag" for k, _ in headers) or len(body) > self.max_bytes // 16:
             return  # only the API's finished responses, and none that would crowd out the rest
-        self.entries[key] = Entry(headers, body)
-        self.size += len(body)
-        while len(self.entries) > self.max_entries or self.size > self.max_bytes:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted.body)
+        self.entries.put(key, Entry(headers, body))

@@ -79,10 +79,28 @@ def chapters(
 
 
 def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
-    """One page of measures, with their units, and the total matching."""
+    """One page of measures, with their units, and the total matching: one query for the ids and
+    the total, then the measures from the memo, presenting only those not seen yet."""
     order = (Measure.document_id.desc(), Measure.number.desc()) if where.descending else (Measure.document_id, Measure.number)
-    rows, total = _page(db, Measure, where.conditions(), order, limit, offset)
-    return present_measures(db, presenter, rows), total
+    conditions = where.conditions()
+    page = db.all(select(Measure.id, func.count().over().label("total")).where(*conditions).order_by(*order).limit(limit).offset(offset))
+    total = page[0]["total"] if page else (db.scalar(select(func.count()).select_from(Measure).where(*conditions)) if offset else 0)
+    return measures_by_id(db, presenter, [row["id"] for row in page]), total
+
+
+def measures_by_id(db: Database, presenter: Presenter, ids: list[str]) -> list[dict]:
+    """Presented measures in the order of `ids`. A presented measure depends only on its row, its
+    links and the presenter, so it is kept in a bounded memo (read-only: callers copy to change)."""
+    if len(ids) > db.measure_memo.max_entries // 2:  # a whole collection (the exports): no memo
+        rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))}
+        return present_measures(db, presenter, [rows[i] for i in ids])
+    found = {i: db.measure_memo.get((i, presenter)) for i in ids}
+    missing = [i for i, measure in found.items() if measure is None]
+    if missing:
+        for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
+            db.measure_memo.put((measure["id"], presenter), measure)
+            found[measure["id"]] = measure
+    return [found[i] for i in ids if found[i] is not None]  # an unknown id (get_measure) is left out
 
 
 def units(
@@ -158,7 +176,7 @@ def full_document(db: Database, presenter: Presenter, document: Any) -> dict:
     nested_measures, _ = measures(db, presenter, MeasureFilter(document=doc_id))
     nested_chapters, _ = chapters(db, presenter, doc_id)
     for chapter in nested_chapters:
-        chapter["measures"] = [m for m in nested_measures if m["chapter_id"] == chapter["id"]]
+        chapter["measures"] = [m for m in nested_measures if m["chapter_id"] == chapter["id"]]  # new lists: the memo is untouched
     return presenter.document(document) | {"chapters": nested_chapters}
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from api.cache import LRU
 from models.db import make_engine
 from models.scripts import to_hans
 from models.tables import DatasetInfo, Document, Unit
@@ -65,7 +66,7 @@ class UnitTarget:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, memo_entries: int = 2048) -> None:
         self.engine = open_engine(url)
         try:
             with self.engine.connect() as connection:
@@ -80,6 +81,7 @@ class Database:
         self.schema_version: str = info.get("schema_version", "")
         self.unit_by_id = {unit["id"]: unit for unit in self.units}
         self.unit_names = self._unit_names()
+        self.measure_memo = LRU(memo_entries)  # presented measures: see api.collections.measures_by_id
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""

@@ -7,14 +7,14 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from api import collections
-from api.collections import MeasureFilter, present_measures
+from api.collections import MeasureFilter
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_responses
 from models.schemas import MeasurePublic, Page
-from models.tables import Chapter, Measure
+from models.tables import Chapter
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
 
@@ -111,7 +111,7 @@ def list_measures(
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())
 def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
     """One measure with its ordered responsible units."""
-    row = db.first(select(Measure).where(Measure.id == measure_id))
-    if row is None:
+    found = collections.measures_by_id(db, presenter(request, representation), [measure_id])
+    if not found:
         raise not_found(f"no measure with id {measure_id!r}")
-    return item_response(request, representation, present_measures(db, presenter(request, representation), [row])[0])
+    return item_response(request, representation, found[0])
