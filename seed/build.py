@@ -2,6 +2,9 @@
 
 SQLite: the database is written to a temporary file beside the target and renamed over it, so a
 failed build leaves the previous database untouched and readers never see half a database.
+PostgreSQL: the tables are dropped, created and filled in one transaction (PostgreSQL's DDL is
+transactional), so a failed load rolls back to the previous data and readers wait for the commit.
+Running the build twice gives the same content: it is idempotent.
 """
 
 from __future__ import annotations
@@ -66,7 +69,21 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
         raise ValueError("no source documents to build from")
     dataset = load(sources)  # fails here, before anything is touched
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path")
-    write_sqlite(Path(url.database), dataset)
+    if url.get_backend_name() == "postgresql":
+        write_postgresql(database_url, dataset)
+    elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        write_sqlite(Path(url.database), dataset)
+    else:
+        raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
     return dataset
+
+
+def write_postgresql(database_url: str, dataset: Dataset) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            SQLModel.metadata.drop_all(connection)
+            SQLModel.metadata.create_all(connection)
+            _insert(connection, dataset)
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -31,12 +32,62 @@ def db(built_db: Path) -> sqlite3.Connection:
     return connection
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
 @pytest.fixture(scope="session")
-def app(built_db: Path):
+def postgres():
+    """(owner URL, reader URL) of a PostgreSQL database with the roles of docs/postgres-roles.sql:
+    the one .ci/run started, or a private server when PostgreSQL is installed."""
+    from tests.pg import PostgresServer, binaries
+
+    owner, reader = os.environ.get("POLICY_TEST_POSTGRES_OWNER_URL"), os.environ.get("POLICY_TEST_POSTGRES_READER_URL")
+    if owner and reader:
+        yield owner, reader
+        return
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: .ci/run installs it")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); .ci/run installs it")
+    server = PostgresServer()
+    yield server.url("policy_owner"), server.url("policy_reader")
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def backend_settings(built_db: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The API's settings on each backend, built once: SQLite beside its dumps, or PostgreSQL
+    built by its owner role and read (and exported) by its read-only role."""
     from api.config import Settings
+
+    made: dict[str, Settings] = {}
+
+    def settings_for(backend: str) -> Settings:
+        if backend not in made:
+            if backend == "sqlite":
+                made[backend] = Settings(database_url=f"sqlite:///{built_db}")
+            else:
+                owner, reader = request.getfixturevalue("postgres")
+                exports = tmp_path_factory.mktemp("pg-exports")
+                assert cli(["build", "--no-export", "--database-url", owner]) == 0
+                assert cli(["export", "--out", str(exports), "--database-url", reader]) == 0
+                made[backend] = Settings(database_url=reader, exports_dir=str(exports))
+        return made[backend]
+
+    return settings_for
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app_settings(request: pytest.FixtureRequest, backend_settings):
+    """The API and export tests run once per backend."""
+    return backend_settings(request.param)
+
+
+@pytest.fixture(scope="session")
+def app(app_settings):
     from api.main import create_app
 
-    return create_app(Settings(database_url=f"sqlite:///{built_db}"))
+    return create_app(app_settings)
 
 
 @pytest.fixture(scope="session")

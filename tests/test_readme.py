@@ -18,4 +18,4 @@ def test_every_setting_is_documented():
 def test_ci_runs_the_readme_test_command():
     command = "python3 -m pytest"
     assert f"pip install -e '.[test]' && {command}" in README
-    assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"\n{command}\n" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cache import ResponseCache
-from api.config import Settings
 from api.main import create_app
 
 PATHS = [
@@ -45,8 +44,8 @@ QUERIES = ["", "script=hans", "format=csv", "script=hans&format=csv"]
 
 
 @pytest.fixture(scope="module")
-def uncached(built_db):
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{built_db}", response_cache_entries=0))) as client:
+def uncached(app_settings):
+    with TestClient(create_app(app_settings.model_copy(update={"response_cache_entries": 0}))) as client:
         yield client
 
 
@@ -88,8 +87,8 @@ def test_errors_and_downloads_are_never_cached(client, app):
     assert not cache.entries
 
 
-def test_the_cache_is_bounded(built_db):
-    app = create_app(Settings(database_url=f"sqlite:///{built_db}", response_cache_entries=8))
+def test_the_cache_is_bounded(app_settings):
+    app = create_app(app_settings.model_copy(update={"response_cache_entries": 8}))
     with TestClient(app) as client:
         for offset in range(50):
             assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200

@@ -45,8 +45,10 @@ def validator(schema: str) -> Draft202012Validator:
 
 
 @pytest.fixture(scope="session")
-def exports_dir(built_db: Path) -> Path:
-    return built_db.parent / "exports"
+def exports_dir(app_settings) -> Path:
+    from api.config import exports_path
+
+    return exports_path(app_settings)
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +84,9 @@ def test_every_file_is_listed_and_served_with_its_facts(client, listing, exports
         assert validator("ExportFile").is_valid(entry)
 
 
-def test_the_export_command_writes_the_served_bytes_and_is_deterministic(client, listing, built_db, tmp_path):
+def test_the_export_command_writes_the_served_bytes_and_is_deterministic(client, listing, app_settings, tmp_path):
     for out in ("one", "two"):
-        assert cli(["export", "--out", str(tmp_path / out), "--database-url", f"sqlite:///{built_db}"]) == 0
+        assert cli(["export", "--out", str(tmp_path / out), "--database-url", app_settings.database_url]) == 0
     for entry in listing["files"]:
         written = (tmp_path / "one" / entry["name"]).read_bytes()
         assert written == (tmp_path / "two" / entry["name"]).read_bytes(), entry["name"]
@@ -198,12 +200,11 @@ def test_the_dumped_sqlite_holds_the_dataset(exports_dir):
     assert db.execute("select value from dataset_info where key = 'dataset_version'").fetchone()[0]
 
 
-def test_dumps_of_another_dataset_version_are_refused_with_503(built_db, tmp_path, exports_dir):
+def test_dumps_of_another_dataset_version_are_refused_with_503(app_settings, tmp_path, exports_dir):
     import shutil
 
     from fastapi.testclient import TestClient
 
-    from api.config import Settings
     from api.main import create_app
 
     stale = tmp_path / "stale"
@@ -211,7 +212,7 @@ def test_dumps_of_another_dataset_version_are_refused_with_503(built_db, tmp_pat
     manifest = stale / ".manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b'"dataset_version": "', b'"dataset_version": "old-'))
     for folder in (stale, tmp_path / "missing"):
-        with TestClient(create_app(Settings(database_url=f"sqlite:///{built_db}", exports_dir=str(folder)))) as client:
+        with TestClient(create_app(app_settings.model_copy(update={"exports_dir": str(folder)}))) as client:
             for path in ("/v1/exports", "/v1/exports/hant/measures.csv"):
                 body = assert_problem(client.get(path), 503)
                 assert "run `policy-api export`" in body["detail"]
