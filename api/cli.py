@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.config import PROJECT_ROOT, Settings, exports_path, get_settings
+from api.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings, exports_path, get_settings
 from seed.errors import SourceError
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -50,18 +50,28 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.db import Database, DatabaseUnavailable
+    from api.logs import log_config
+
     settings = get_settings()
     url = settings.database_url
-    if url.startswith("sqlite") and not _sqlite_path(url).exists():
+    if url.startswith("sqlite") and not _sqlite_path(url).exists() and url == DEFAULT_DATABASE_URL:
         print(f"{_sqlite_path(url)} does not exist yet: building it", file=sys.stderr)
         if _build(argparse.Namespace(database_url=url, sources=[], no_export=False)):
             return 1
+    try:  # fail here, with one clear line, rather than in every worker's start-up
+        Database(url).engine.dispose()
+    except DatabaseUnavailable as error:
+        print(f"cannot serve: {error}", file=sys.stderr)
+        return 1
     uvicorn.run(
         "api.main:app",
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # api.access logs each request as JSON, with its id
     )
     return 0
 

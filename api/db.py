@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Integer, select
 from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
@@ -54,7 +55,9 @@ def open_engine(url: str) -> Engine:
         if not path.is_file():
             raise DatabaseUnavailable(f"no database at {path}: run `policy-api build` first")
         return make_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"check_same_thread": False})
-    return make_engine(url, pool_pre_ping=True)
+    # A stopped server must cost a request seconds, not minutes: fail the connection fast and
+    # give up waiting for a pooled connection after a few seconds (the API answers 503).
+    return make_engine(url, pool_pre_ping=True, pool_timeout=5, connect_args={"connect_timeout": 3})
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,9 @@ class Database:
                 info = dict(connection.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
                 self.units: list[RowMapping] = list(connection.execute(select(Unit).order_by(Unit.id)).mappings())
                 self.document_ids = set(connection.execute(select(Document.id)).scalars())
-        except Exception as error:  # sqlite3/psycopg errors alike: the file is not a built dataset
-            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {error}") from error
+        except DBAPIError as error:  # sqlite3 and psycopg alike: no server, not a database, no tables
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {reason}") from error
         if "dataset_version" not in info:
             raise DatabaseUnavailable("the database holds no dataset version: rebuild it with `policy-api build`")
         self.version: str = info["dataset_version"]

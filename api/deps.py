@@ -6,6 +6,7 @@ a hop to the thread pool on every request. The routes that query the database st
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
@@ -18,6 +19,7 @@ from api.problems import ParameterError, Problem, invalid
 from models.scripts import Script
 
 MAX_OFFSET = 1_000_000
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 async def get_db(request: Request) -> Database:
@@ -43,9 +45,11 @@ def _allowed_names(request: Request) -> frozenset[str]:
 
 async def check_query(request: Request) -> None:
     """Refuse what parameter validation would otherwise let through silently: unknown names (a
-    typo would return unfiltered data), repeated names (which one wins?), bytes that are not
-    UTF-8, and NUL characters."""
+    typo would return unfiltered data), repeated names (which one wins?), broken percent-encoding,
+    bytes that are not UTF-8, and NUL characters."""
     raw = request.scope.get("query_string", b"").decode("latin-1")
+    if BAD_PERCENT.search(raw):
+        raise invalid("(query string)", "valid percent-encoding: '%' followed by two hex digits")
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:

@@ -17,10 +17,20 @@ from api.cache import ResponseCache
 from api.config import Settings, exports_path, get_settings
 from api.db import Database
 from api.deps import check_query
+from api.logs import AccessLog
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
 
-EXPOSED_HEADERS = ["ETag", "Link", "X-Total-Count", "Content-Language", "Content-Disposition", "Content-Range", "Accept-Ranges"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Link",
+    "X-Total-Count",
+    "X-Request-ID",
+    "Content-Language",
+    "Content-Disposition",
+    "Content-Range",
+    "Accept-Ranges",
+]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -73,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
     )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(AccessLog)  # outermost: sees every request, gives each its id
     return app
 
 

@@ -357,3 +357,10 @@ class Health(Schema):
     """Liveness."""
 
     status: Literal["ok"] = "ok"
+
+
+class Ready(Schema):
+    """Readiness: the database answered."""
+
+    status: Literal["ready"] = "ready"
+    dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from api.deps import DB, Rep, presenter
 from api.paging import item_response
 from api.routes.common import NOT_MODIFIED, PROBLEM_400
-from models.schemas import Health, Root
+from models.schemas import Health, Problem, Ready, Root
+from models.tables import DatasetInfo
 
 router = APIRouter(tags=["meta"])
 
@@ -49,6 +52,16 @@ def get_root(request: Request, db: DB, representation: Rep) -> Response:
 
 
 @router.get("/healthz", response_model=Health, tags=["meta"])
-def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers (the database is not asked: see /readyz)."""
     return {"status": "ok"}
+
+
+@router.get(
+    "/readyz", response_model=Ready, tags=["meta"], responses={503: {"model": Problem, "description": "The database does not answer."}}
+)
+def readyz(db: DB) -> Response:
+    """Readiness: the database answers a query, now."""
+    version = db.scalar(select(DatasetInfo.value).where(DatasetInfo.key == "dataset_version"))
+    body = {"status": "ready", "dataset_version": version}
+    return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -12,6 +12,8 @@ FAMILIES = [
     ("GET", "/v1/measures?q=a&q=b", 400, "q"),
     ("GET", "/v1/measures?q=%ff%fe", 400, "(query string)"),
     ("GET", "/v1/measures?q=%00", 400, "q"),
+    ("GET", "/v1/measures?q=%zz", 400, "(query string)"),
+    ("GET", "/v1/measures?q=100%", 400, "(query string)"),
     ("GET", "/v1/units?kind=%E0%A4", 400, "(query string)"),
     ("GET", "/v1/units/finance?format=csv", 400, "format"),
     ("GET", "/v1/measures?q=" + "x" * 5000, 400, "q"),
