@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from api.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings, exports_path, get_settings
 from seed.errors import SourceError
 
@@ -20,6 +22,9 @@ def _build(args: argparse.Namespace) -> int:
         dataset = build(settings.database_url, [Path(p) for p in args.sources] or None)
     except (SourceError, OSError, ValueError) as error:
         print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    except DBAPIError as error:  # the database refused or could not be reached: nothing was changed
+        print(f"build failed: {str(error.orig or error).strip().splitlines()[0]}", file=sys.stderr)
         return 1
     counts = ", ".join(f"{len(rows)} {type(rows[0]).__tablename__}" for rows in dataset.tables() if rows)
     print(f"built dataset {dataset.version} into {settings.database_url}: {counts}")

@@ -190,7 +190,7 @@ def test_the_console_script_builds(tmp_path):
     assert path.exists()
 
 
-@pytest.mark.parametrize("url", ["postgresql://nowhere/db", "sqlite://", "sqlite:///:memory:"])
-def test_build_refuses_a_target_it_cannot_write_atomically(url, capsys):
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "mysql://127.0.0.1/db", "postgresql+psycopg://x@127.0.0.1:1/db"])
+def test_build_refuses_a_target_it_cannot_write_atomically_or_reach(url, capsys):
     assert cli(["build", "--database-url", url]) == 1
     assert "build failed" in capsys.readouterr().err
