@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 
 from api.db import Database, UnitTarget, contains
 from api.present import Presenter
 from models.scripts import to_hans
-from models.tables import Chapter, Correction, Document, Measure, MeasureUnit
+from models.search import grams
+from models.tables import Chapter, Correction, Document, GramCount, Measure, MeasureUnit, SearchGram
 
 # The full texts are served by /source, not with every document.
 FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
@@ -28,29 +29,55 @@ class MeasureFilter:
     q: str | None = None
     descending: bool = False
 
-    def conditions(self) -> list[Any]:
+    def query(self, db: Database) -> tuple[Any, Any, tuple]:
+        """(the id column, a FROM/WHERE statement to select it from, the order). With a unit, the
+        query walks that unit's links in the measures' order (index ix_measure_units_unit);
+        otherwise the measures in theirs (ix_measures_document_number)."""
+        if self.unit:
+            entry = [MeasureUnit.unit_id == self.unit.unit_id]
+            if self.unit.designation:
+                entry.append(MeasureUnit.designation == self.unit.designation)
+            if self.lead is not None:
+                entry.append(MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1)
+            if self.document:
+                entry.append(MeasureUnit.document_id == self.document)
+            measure = self._measure_conditions(db, with_document=False)
+            statement = select(MeasureUnit.measure_id)
+            if measure:
+                statement = statement.join(Measure, Measure.id == MeasureUnit.measure_id)
+            return MeasureUnit.measure_id, statement.where(*entry, *measure), (MeasureUnit.document_id, MeasureUnit.measure_number)
+        conditions = self._measure_conditions(db, with_document=True)
+        if self.lead is not None:  # without a unit: a measure with a first (or a later) entry
+            position = MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1
+            conditions.append(exists().where(MeasureUnit.measure_id == Measure.id, position))
+        return Measure.id, select(Measure.id).where(*conditions), (Measure.document_id, Measure.number)
+
+    def _measure_conditions(self, db: Database, *, with_document: bool) -> list[Any]:
         found: list[Any] = []
-        if self.document:
+        if self.document and with_document:
             found.append(Measure.document_id == self.document)
         if self.chapter_id:
             found.append(Measure.chapter_id == self.chapter_id)
         if self.chapter_number is not None:
             found.append(Measure.chapter_number == self.chapter_number)
-        if self.unit or self.lead is not None:
-            # A measure qualifies through one entry of its list: of the unit (and designation) asked
-            # for, if any, and listed first (lead=true) or not first (lead=false), if asked.
-            link = [MeasureUnit.measure_id == Measure.id]
-            if self.unit:
-                link.append(MeasureUnit.unit_id == self.unit.unit_id)
-                if self.unit.designation:
-                    link.append(MeasureUnit.designation == self.unit.designation)
-            if self.lead is not None:
-                link.append(MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1)
-            found.append(exists().where(and_(*link)))
         if self.q:
-            needle = to_hans(self.q)
-            found.append(or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle)))
+            found += _search_conditions(db, to_hans(self.q))
         return found
+
+
+def _search_conditions(db: Database, needle: str) -> list[Any]:
+    """A literal substring of the Simplified title or body. The gram index narrows the measures to
+    those holding the needle's two rarest grams; a needle of one or two characters is a gram itself,
+    so the index answers exactly, and a longer one is then checked literally."""
+    wanted = {needle} if len(needle) <= 2 else grams(needle)
+    counts = {row["gram"]: row["measures"] for row in db.all(select(GramCount.gram, GramCount.measures).where(GramCount.gram.in_(wanted)))}
+    if len(counts) < len(wanted):
+        return [false()]  # a gram no measure holds
+    rarest = sorted(wanted, key=lambda gram: (counts[gram], gram))[:2]
+    found: list[Any] = [Measure.id.in_(select(SearchGram.measure_id).where(SearchGram.gram == gram)) for gram in rarest]
+    if len(needle) > 2:
+        found.append(or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle)))
+    return found
 
 
 def _page(
@@ -81,11 +108,12 @@ def chapters(
 def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
     """One page of measures, with their units, and the total matching: one query for the ids and
     the total, then the measures from the memo, presenting only those not seen yet."""
-    order = (Measure.document_id.desc(), Measure.number.desc()) if where.descending else (Measure.document_id, Measure.number)
-    conditions = where.conditions()
-    page = db.all(select(Measure.id, func.count().over().label("total")).where(*conditions).order_by(*order).limit(limit).offset(offset))
-    total = page[0]["total"] if page else (db.scalar(select(func.count()).select_from(Measure).where(*conditions)) if offset else 0)
-    return measures_by_id(db, presenter, [row["id"] for row in page]), total
+    column, statement, order = where.query(db)
+    if where.descending:
+        order = tuple(key.desc() for key in order)
+    total = db.scalar(select(func.count()).select_from(statement.subquery()))
+    page = db.column(statement.order_by(*order).limit(limit).offset(offset)) if total > offset else []
+    return measures_by_id(db, presenter, page), total
 
 
 def measures_by_id(db: Database, presenter: Presenter, ids: list[str]) -> list[dict]:

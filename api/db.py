@@ -105,6 +105,10 @@ class Database:
         with self.engine.connect() as connection:
             return list(connection.execute(statement).mappings())
 
+    def column(self, statement: Any) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(statement).scalars())
+
     def first(self, statement: Any) -> RowMapping | None:
         rows = self.all(statement)
         return rows[0] if rows else None

@@ -80,7 +80,10 @@ class Chapter(SourcePosition, table=True):
 
 class Measure(SourcePosition, table=True):
     __tablename__ = "measures"
-    __table_args__ = (Index("ix_measures_document_number", "document_id", "number"),)
+    __table_args__ = (
+        Index("ix_measures_document_number", "document_id", "number"),
+        Index("ix_measures_chapter_number", "chapter_number", "document_id", "number"),
+    )
     id: str = Field(primary_key=True)
     document_id: str = Field(foreign_key="documents.id")
     chapter_id: str = Field(foreign_key="chapters.id", index=True)
@@ -113,11 +116,30 @@ class Unit(SQLModel, table=True):
     lead_count: int
 
 
+class SearchGram(SQLModel, table=True):
+    """A search index derived from the measures: every character and every pair of adjacent
+    characters of each measure's Simplified title and of its body. A literal search starts from
+    the measures holding the query's rarest grams instead of reading every measure."""
+
+    __tablename__ = "search_grams"
+    gram: str = Field(primary_key=True)
+    measure_id: str = Field(primary_key=True, foreign_key="measures.id")
+
+
+class GramCount(SQLModel, table=True):
+    """How many measures hold each gram of search_grams: which grams of a query are rarest."""
+
+    __tablename__ = "gram_counts"
+    gram: str = Field(primary_key=True)
+    measures: int
+
+
 class MeasureUnit(SourcePosition, table=True):
     """One entry of a measure's 責任單位 list, in order: position 1 is the lead."""
 
     __tablename__ = "measure_units"
-    __table_args__ = (Index("ix_measure_units_unit", "unit_id", "designation"),)
+    # A unit filter walks this index in the measures' order: no sort, no scan of other units.
+    __table_args__ = (Index("ix_measure_units_unit", "unit_id", "document_id", "measure_number"),)
     measure_id: str = Field(foreign_key="measures.id", primary_key=True)
     position: int = Field(primary_key=True)
     unit_id: str = Field(foreign_key="units.id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import orjson
@@ -12,7 +12,8 @@ from pypinyin import lazy_pinyin
 from sqlmodel import SQLModel
 
 from models.scripts import to_hans
-from models.tables import Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, Unit
+from models.search import grams
+from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
@@ -53,10 +54,16 @@ class Dataset:
     units: list[Unit]
     measure_units: list[MeasureUnit]
     corrections: list[Correction]
+    search_grams: list[SearchGram] = field(default_factory=list)  # derived from the measures
+    gram_counts: list[GramCount] = field(default_factory=list)
     version: str = ""
 
     def tables(self) -> list[list[SQLModel]]:
         return [getattr(self, f.name) for f in fields(self) if f.name != "version"]
+
+    def content(self) -> list[list[SQLModel]]:
+        """The tables that hold the data; the rest is derived from them."""
+        return self.tables()[:6]
 
     def info(self) -> list[DatasetInfo]:
         return [DatasetInfo(key="dataset_version", value=self.version), DatasetInfo(key="schema_version", value=SCHEMA_VERSION)]
@@ -279,8 +286,18 @@ def load(
         dataset.corrections += corrections
         usage += used
     dataset.units = _unit_rows(registry, usage)
-    dataset.version = content_version(dataset.tables())
+    dataset.search_grams, dataset.gram_counts = search_index(dataset.measures)
+    dataset.version = content_version(dataset.content())
     return dataset
+
+
+def search_index(measures: list[Measure]) -> tuple[list[SearchGram], list[GramCount]]:
+    rows, counts = [], Counter()
+    for measure in measures:
+        found = grams(measure.title_hans) | grams(measure.body_hans)
+        rows += [SearchGram(gram=gram, measure_id=measure.id) for gram in sorted(found)]
+        counts.update(found)
+    return rows, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
 
 
 def default_sources() -> list[Path]:

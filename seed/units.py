@@ -87,5 +87,8 @@ class Registry:
             if ref.designation and ref.designation not in {d.name for d in unit.designations}:
                 line, column = line_and_column(raw, ref.span.raw_start)
                 raise SourceError(path, line, column, f"a designation of {unit.name} listed in seed/data/units.toml", ref.text)
+            if unit in resolved:  # the API's unit filter counts each measure once per unit
+                line, column = line_and_column(raw, ref.span.raw_start)
+                raise SourceError(path, line, column, f"each unit once per list ({unit.name} is listed already)", ref.text)
             resolved.append(unit)
         return resolved
