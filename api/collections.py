@@ -29,55 +29,77 @@ class MeasureFilter:
     q: str | None = None
     descending: bool = False
 
-    def query(self, db: Database) -> tuple[Any, Any, tuple]:
-        """(the id column, a FROM/WHERE statement to select it from, the order). With a unit, the
-        query walks that unit's links in the measures' order (index ix_measure_units_unit);
-        otherwise the measures in theirs (ix_measures_document_number)."""
+    def query(self, db: Database) -> tuple[Any, tuple]:
+        """(a statement selecting the ids of the matching measures, their order). It walks the
+        narrowest index in the measures' order: the unit's links (ix_measure_units_unit*), the
+        rarest gram of the search (ix_search_grams_order), or the measures themselves."""
         if self.unit:
             entry = [MeasureUnit.unit_id == self.unit.unit_id]
             if self.unit.designation:
                 entry.append(MeasureUnit.designation == self.unit.designation)
             if self.lead is not None:
-                entry.append(MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1)
+                entry.append(MeasureUnit.lead == self.lead)
             if self.document:
                 entry.append(MeasureUnit.document_id == self.document)
-            measure = self._measure_conditions(db, with_document=False)
-            statement = select(MeasureUnit.measure_id)
-            if measure:
-                statement = statement.join(Measure, Measure.id == MeasureUnit.measure_id)
-            return MeasureUnit.measure_id, statement.where(*entry, *measure), (MeasureUnit.document_id, MeasureUnit.measure_number)
-        conditions = self._measure_conditions(db, with_document=True)
+            by_index, by_row = _search_conditions(db, to_hans(self.q), MeasureUnit.measure_id) if self.q else ([], [])
+            statement = select(MeasureUnit.measure_id).where(*entry, *by_index)
+            return _joined(statement, MeasureUnit.measure_id, self._chapter_conditions() + by_row), (
+                MeasureUnit.document_id,
+                MeasureUnit.measure_number,
+            )
+        conditions = self._chapter_conditions()
         if self.lead is not None:  # without a unit: a measure with a first (or a later) entry
             position = MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1
             conditions.append(exists().where(MeasureUnit.measure_id == Measure.id, position))
-        return Measure.id, select(Measure.id).where(*conditions), (Measure.document_id, Measure.number)
+        if self.q:
+            needle = to_hans(self.q)
+            rarest = _rarest_grams(db, needle)
+            if rarest is None:
+                return select(SearchGram.measure_id).where(false()), (SearchGram.document_id, SearchGram.number)
+            entry = [SearchGram.gram == rarest[0]] + ([SearchGram.document_id == self.document] if self.document else [])
+            by_index, by_row = _search_conditions(db, needle, SearchGram.measure_id, rarest[1:])
+            statement = select(SearchGram.measure_id).where(*entry, *by_index)
+            return _joined(statement, SearchGram.measure_id, conditions + by_row), (SearchGram.document_id, SearchGram.number)
+        if self.document:
+            conditions.append(Measure.document_id == self.document)
+        return select(Measure.id).where(*conditions), (Measure.document_id, Measure.number)
 
-    def _measure_conditions(self, db: Database, *, with_document: bool) -> list[Any]:
+    def _chapter_conditions(self) -> list[Any]:
         found: list[Any] = []
-        if self.document and with_document:
-            found.append(Measure.document_id == self.document)
         if self.chapter_id:
             found.append(Measure.chapter_id == self.chapter_id)
         if self.chapter_number is not None:
             found.append(Measure.chapter_number == self.chapter_number)
-        if self.q:
-            found += _search_conditions(db, to_hans(self.q))
         return found
 
 
-def _search_conditions(db: Database, needle: str) -> list[Any]:
-    """A literal substring of the Simplified title or body. The gram index narrows the measures to
-    those holding the needle's two rarest grams; a needle of one or two characters is a gram itself,
-    so the index answers exactly, and a longer one is then checked literally."""
+def _joined(statement: Any, measure_id: Any, conditions: list[Any]) -> Any:
+    """`statement` restricted by conditions on the measure's row, joined only when there are some."""
+    return statement.join(Measure, Measure.id == measure_id).where(*conditions) if conditions else statement
+
+
+def _rarest_grams(db: Database, needle: str) -> list[str] | None:
+    """The needle's two rarest grams (the needle itself if it is one or two characters), or None
+    when one of its grams is in no measure."""
     wanted = {needle} if len(needle) <= 2 else grams(needle)
     counts = {row["gram"]: row["measures"] for row in db.all(select(GramCount.gram, GramCount.measures).where(GramCount.gram.in_(wanted)))}
     if len(counts) < len(wanted):
-        return [false()]  # a gram no measure holds
-    rarest = sorted(wanted, key=lambda gram: (counts[gram], gram))[:2]
-    found: list[Any] = [Measure.id.in_(select(SearchGram.measure_id).where(SearchGram.gram == gram)) for gram in rarest]
-    if len(needle) > 2:
-        found.append(or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle)))
-    return found
+        return None
+    return sorted(wanted, key=lambda gram: (counts[gram], gram))[:2]
+
+
+def _search_conditions(db: Database, needle: str, measure_id: Any, rarest: list[str] | None = None) -> tuple[list[Any], list[Any]]:
+    """A literal substring of the Simplified title or body, as (conditions search_grams answers,
+    conditions on the measure's text). Holding the needle's rarest grams is necessary; for a
+    needle of one or two characters it is sufficient (the needle is a gram), and a longer one is
+    then checked literally in the text."""
+    if rarest is None:
+        rarest = _rarest_grams(db, needle)
+        if rarest is None:
+            return [false()], []
+    by_index = [measure_id.in_(select(SearchGram.measure_id).where(SearchGram.gram == gram)) for gram in rarest]
+    by_row = [or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle))] if len(needle) > 2 else []
+    return by_index, by_row
 
 
 def _page(
@@ -108,7 +130,7 @@ def chapters(
 def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
     """One page of measures, with their units, and the total matching: one query for the ids and
     the total, then the measures from the memo, presenting only those not seen yet."""
-    column, statement, order = where.query(db)
+    statement, order = where.query(db)
     if where.descending:
         order = tuple(key.desc() for key in order)
     total = db.scalar(select(func.count()).select_from(statement.subquery()))

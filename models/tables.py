@@ -122,8 +122,12 @@ class SearchGram(SQLModel, table=True):
     the measures holding the query's rarest grams instead of reading every measure."""
 
     __tablename__ = "search_grams"
+    # The search walks one gram's measures in the measures' order, without reading them.
+    __table_args__ = (Index("ix_search_grams_order", "gram", "document_id", "number", "measure_id"),)
     gram: str = Field(primary_key=True)
     measure_id: str = Field(primary_key=True, foreign_key="measures.id")
+    document_id: str
+    number: int
 
 
 class GramCount(SQLModel, table=True):
@@ -138,8 +142,11 @@ class MeasureUnit(SourcePosition, table=True):
     """One entry of a measure's 責任單位 list, in order: position 1 is the lead."""
 
     __tablename__ = "measure_units"
-    # A unit filter walks this index in the measures' order: no sort, no scan of other units.
-    __table_args__ = (Index("ix_measure_units_unit", "unit_id", "document_id", "measure_number"),)
+    # A unit filter walks one of these in the measures' order: no sort, no scan of other units.
+    __table_args__ = (
+        Index("ix_measure_units_unit", "unit_id", "document_id", "measure_number"),
+        Index("ix_measure_units_unit_lead", "unit_id", "lead", "document_id", "measure_number"),
+    )
     measure_id: str = Field(foreign_key="measures.id", primary_key=True)
     position: int = Field(primary_key=True)
     unit_id: str = Field(foreign_key="units.id")

@@ -295,7 +295,9 @@ def search_index(measures: list[Measure]) -> tuple[list[SearchGram], list[GramCo
     rows, counts = [], Counter()
     for measure in measures:
         found = grams(measure.title_hans) | grams(measure.body_hans)
-        rows += [SearchGram(gram=gram, measure_id=measure.id) for gram in sorted(found)]
+        rows += [
+            SearchGram(gram=gram, measure_id=measure.id, document_id=measure.document_id, number=measure.number) for gram in sorted(found)
+        ]
         counts.update(found)
     return rows, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
 
