@@ -27,7 +27,6 @@ from api.present import Presenter
 from api.routes.root import LICENCE, SOURCE
 from api.tabular import COLUMNS, MULTI_SEPARATOR, to_csv
 from models.scripts import Script
-from seed.build import read_dataset, write_sqlite
 
 MANIFEST = ".manifest.json"  # what /v1/exports lists; internal, not itself a download
 SQLITE_NAME = "policy.sqlite3"
@@ -171,6 +170,8 @@ def _sha256sums(files: list[ExportFile]) -> bytes:
 
 def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
     """Write every dump into `out`, replacing what was there only once all are written."""
+    from seed.build import read_dataset, write_sqlite  # the build's modules stay out of the server
+
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
