@@ -12,7 +12,7 @@ from api.db import Database, UnitTarget, contains
 from api.present import Presenter
 from models.scripts import to_hans
 from models.search import grams
-from models.tables import Chapter, Correction, Document, GramCount, Measure, MeasureUnit, SearchGram
+from models.tables import Chapter, Correction, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText
 
 # The full texts are served by /source, not with every document.
 FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
@@ -41,12 +41,10 @@ class MeasureFilter:
                 entry.append(MeasureUnit.lead == self.lead)
             if self.document:
                 entry.append(MeasureUnit.document_id == self.document)
-            by_index, by_row = _search_conditions(db, to_hans(self.q), MeasureUnit.measure_id) if self.q else ([], [])
+            by_index, by_text = _search_conditions(db, to_hans(self.q), MeasureUnit.measure_id) if self.q else ([], [])
             statement = select(MeasureUnit.measure_id).where(*entry, *by_index)
-            return _joined(statement, MeasureUnit.measure_id, self._chapter_conditions() + by_row), (
-                MeasureUnit.document_id,
-                MeasureUnit.measure_number,
-            )
+            statement = _joined(statement, MeasureUnit.measure_id, self._chapter_conditions(), by_text)
+            return statement, (MeasureUnit.document_id, MeasureUnit.measure_number)
         conditions = self._chapter_conditions()
         if self.lead is not None:  # without a unit: a measure with a first (or a later) entry
             position = MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1
@@ -57,9 +55,9 @@ class MeasureFilter:
             if rarest is None:
                 return select(SearchGram.measure_id).where(false()), (SearchGram.document_id, SearchGram.number)
             entry = [SearchGram.gram == rarest[0]] + ([SearchGram.document_id == self.document] if self.document else [])
-            by_index, by_row = _search_conditions(db, needle, SearchGram.measure_id, rarest[1:])
+            by_index, by_text = _search_conditions(db, needle, SearchGram.measure_id, rarest[1:])
             statement = select(SearchGram.measure_id).where(*entry, *by_index)
-            return _joined(statement, SearchGram.measure_id, conditions + by_row), (SearchGram.document_id, SearchGram.number)
+            return _joined(statement, SearchGram.measure_id, conditions, by_text), (SearchGram.document_id, SearchGram.number)
         if self.document:
             conditions.append(Measure.document_id == self.document)
         return select(Measure.id).where(*conditions), (Measure.document_id, Measure.number)
@@ -73,9 +71,14 @@ class MeasureFilter:
         return found
 
 
-def _joined(statement: Any, measure_id: Any, conditions: list[Any]) -> Any:
-    """`statement` restricted by conditions on the measure's row, joined only when there are some."""
-    return statement.join(Measure, Measure.id == measure_id).where(*conditions) if conditions else statement
+def _joined(statement: Any, measure_id: Any, on_measure: list[Any], on_text: list[Any]) -> Any:
+    """`statement` restricted by conditions on the measure's row and on its search text, each
+    joined only when there are some."""
+    if on_measure:
+        statement = statement.join(Measure, Measure.id == measure_id).where(*on_measure)
+    if on_text:
+        statement = statement.join(SearchText, SearchText.measure_id == measure_id).where(*on_text)
+    return statement
 
 
 def _rarest_grams(db: Database, needle: str) -> list[str] | None:
@@ -90,16 +93,16 @@ def _rarest_grams(db: Database, needle: str) -> list[str] | None:
 
 def _search_conditions(db: Database, needle: str, measure_id: Any, rarest: list[str] | None = None) -> tuple[list[Any], list[Any]]:
     """A literal substring of the Simplified title or body, as (conditions search_grams answers,
-    conditions on the measure's text). Holding the needle's rarest grams is necessary; for a
-    needle of one or two characters it is sufficient (the needle is a gram), and a longer one is
-    then checked literally in the text."""
+    conditions on search_texts). Holding the needle's rarest grams is necessary; for a needle of
+    one or two characters it is sufficient (the needle is a gram), and a longer one is then checked
+    literally in the text."""
     if rarest is None:
         rarest = _rarest_grams(db, needle)
         if rarest is None:
             return [false()], []
     by_index = [measure_id.in_(select(SearchGram.measure_id).where(SearchGram.gram == gram)) for gram in rarest]
-    by_row = [or_(contains(Measure.title_hans, needle), contains(Measure.body_hans, needle))] if len(needle) > 2 else []
-    return by_index, by_row
+    by_text = [or_(contains(SearchText.title, needle), contains(SearchText.body, needle))] if len(needle) > 2 else []
+    return by_index, by_text
 
 
 def _page(

@@ -130,6 +130,16 @@ class SearchGram(SQLModel, table=True):
     number: int
 
 
+class SearchText(SQLModel, table=True):
+    """The Simplified title and body of each measure, alone: a literal check of a search's
+    candidates reads these narrow rows, not the measures' wide ones."""
+
+    __tablename__ = "search_texts"
+    measure_id: str = Field(primary_key=True, foreign_key="measures.id")
+    title: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class GramCount(SQLModel, table=True):
     """How many measures hold each gram of search_grams: which grams of a query are rarest."""
 

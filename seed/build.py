@@ -18,10 +18,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from models.db import make_engine
-from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, Unit
+from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
 from seed.dataset import Dataset, default_sources, load
 
-TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, GramCount)  # Dataset's fields, in order
+TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
 
 
 def _insert(connection: Connection, dataset: Dataset) -> None:

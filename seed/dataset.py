@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from models.scripts import to_hans
 from models.search import grams
-from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, Unit
+from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
@@ -55,6 +55,7 @@ class Dataset:
     measure_units: list[MeasureUnit]
     corrections: list[Correction]
     search_grams: list[SearchGram] = field(default_factory=list)  # derived from the measures
+    search_texts: list[SearchText] = field(default_factory=list)
     gram_counts: list[GramCount] = field(default_factory=list)
     version: str = ""
 
@@ -286,20 +287,21 @@ def load(
         dataset.corrections += corrections
         usage += used
     dataset.units = _unit_rows(registry, usage)
-    dataset.search_grams, dataset.gram_counts = search_index(dataset.measures)
+    dataset.search_grams, dataset.search_texts, dataset.gram_counts = search_index(dataset.measures)
     dataset.version = content_version(dataset.content())
     return dataset
 
 
-def search_index(measures: list[Measure]) -> tuple[list[SearchGram], list[GramCount]]:
+def search_index(measures: list[Measure]) -> tuple[list[SearchGram], list[SearchText], list[GramCount]]:
     rows, counts = [], Counter()
+    texts = [SearchText(measure_id=m.id, title=m.title_hans, body=m.body_hans) for m in measures]
     for measure in measures:
         found = grams(measure.title_hans) | grams(measure.body_hans)
         rows += [
             SearchGram(gram=gram, measure_id=measure.id, document_id=measure.document_id, number=measure.number) for gram in sorted(found)
         ]
         counts.update(found)
-    return rows, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
+    return rows, texts, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
 
 
 def default_sources() -> list[Path]:
