@@ -5,21 +5,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
+from models.schemas import UnitKind
 from seed.errors import SourceError, line_and_column
 from seed.parse import UnitRef
 
 REGISTRY_PATH = Path(__file__).parent / "data" / "units.toml"
 COUNTY_PREFIX = "縣"
-KINDS = (
-    "county_department",
-    "party_organ",
-    "public_institution",
-    "township_collective",
-    "development_zone_collective",
-    "development_zone_committee",
-    "project_headquarters",
-)
+KINDS = get_args(UnitKind)  # one list of kinds, the one the API's spec publishes
 
 
 @dataclass(frozen=True)
