@@ -26,7 +26,7 @@ def _build(args: argparse.Namespace) -> int:
     except DBAPIError as error:  # the database refused or could not be reached: nothing was changed
         print(f"build failed: {str(error.orig or error).strip().splitlines()[0]}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{len(rows)} {type(rows[0]).__tablename__}" for rows in dataset.tables() if rows)
+    counts = ", ".join(f"{n} {table}" for table, n in dataset.counts().items())
     print(f"built dataset {dataset.version} into {settings.database_url}: {counts}")
     return 0 if args.no_export else _export(argparse.Namespace(**vars(args), out=None))
 

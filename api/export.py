@@ -170,7 +170,7 @@ def _sha256sums(files: list[ExportFile]) -> bytes:
 
 def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
     """Write every dump into `out`, replacing what was there only once all are written."""
-    from seed.build import read_dataset, write_sqlite  # the build's modules stay out of the server
+    from seed.build import copy_tables, write_sqlite  # the build's modules stay out of the server
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +180,7 @@ def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
         writer = Writer(staging)
         for script in Script:
             _write_script(writer, db, base_url, script)
-        write_sqlite(staging / SQLITE_NAME, read_dataset(db.engine))
+        write_sqlite(staging / SQLITE_NAME, lambda connection: copy_tables(db.engine, connection))
         data = (staging / SQLITE_NAME).read_bytes()
         sqlite = ExportFile(
             SQLITE_NAME,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, select
@@ -24,14 +25,19 @@ from seed.dataset import Dataset, default_sources, load
 TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
 
 
+CHUNK = 10_000  # rows per INSERT batch: bounded memory however large the corpus
+
+
 def _insert(connection: Connection, dataset: Dataset) -> None:
-    for rows in [*dataset.tables(), dataset.info()]:
-        if rows:
-            table = type(rows[0]).__table__  # type: ignore[attr-defined]
-            connection.execute(table.insert(), [row.model_dump() for row in rows])
+    for model, rows in zip((*TABLE_MODELS, DatasetInfo), [*dataset.tables(), dataset.info()], strict=True):
+        table = model.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(table.insert(), [row if isinstance(row, dict) else row.model_dump() for row in rows[start : start + CHUNK]])
 
 
-def write_sqlite(path: Path, dataset: Dataset) -> None:
+def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
+    """Create the schema in a temporary file beside `path`, let `fill` insert the rows, and rename
+    the file over `path` only once it is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -40,7 +46,7 @@ def write_sqlite(path: Path, dataset: Dataset) -> None:
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
         with engine.begin() as connection:
             SQLModel.metadata.create_all(connection)
-            _insert(connection, dataset)
+            fill(connection)
         engine.dispose()
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
@@ -49,17 +55,15 @@ def write_sqlite(path: Path, dataset: Dataset) -> None:
         raise
 
 
-def read_dataset(engine: Engine) -> Dataset:
-    """The dataset a database holds, every table in primary-key order: the same rows give the
-    same SQLite file, whichever backend they were read from."""
-    tables = []
-    with engine.connect() as connection:
-        for model in TABLE_MODELS:
+def copy_tables(source: Engine, target: Connection) -> None:
+    """Every row of every table of `source`, in primary-key order, streamed in batches: the same
+    rows give the same SQLite file, whichever backend they were read from."""
+    with source.connect() as connection:
+        for model in (*TABLE_MODELS, DatasetInfo):
             table = model.__table__  # type: ignore[attr-defined]
-            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-            tables.append([model.model_validate(dict(row)) for row in rows])
-        version = connection.execute(select(DatasetInfo.value).where(DatasetInfo.key == "dataset_version")).scalar_one()
-    return Dataset(*tables, version=version)
+            result = connection.execution_options(stream_results=True).execute(select(table).order_by(*table.primary_key.columns))
+            while chunk := result.mappings().fetchmany(CHUNK):
+                target.execute(table.insert(), [dict(row) for row in chunk])
 
 
 def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
@@ -72,7 +76,7 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     if url.get_backend_name() == "postgresql":
         write_postgresql(database_url, dataset)
     elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        write_sqlite(Path(url.database), dataset)
+        write_sqlite(Path(url.database), lambda connection: _insert(connection, dataset))
     else:
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
     return dataset

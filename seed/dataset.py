@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from models.scripts import to_hans
 from models.search import grams
-from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
+from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchText, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
@@ -54,13 +54,17 @@ class Dataset:
     units: list[Unit]
     measure_units: list[MeasureUnit]
     corrections: list[Correction]
-    search_grams: list[SearchGram] = field(default_factory=list)  # derived from the measures
+    search_grams: list[dict] = field(default_factory=list)  # derived from the measures; plain rows: millions at scale
     search_texts: list[SearchText] = field(default_factory=list)
     gram_counts: list[GramCount] = field(default_factory=list)
     version: str = ""
 
     def tables(self) -> list[list[SQLModel]]:
         return [getattr(self, f.name) for f in fields(self) if f.name != "version"]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (the fields are named after the tables)."""
+        return {f.name: len(getattr(self, f.name)) for f in fields(self) if f.name != "version"}
 
     def content(self) -> list[list[SQLModel]]:
         """The tables that hold the data; the rest is derived from them."""
@@ -292,14 +296,13 @@ def load(
     return dataset
 
 
-def search_index(measures: list[Measure]) -> tuple[list[SearchGram], list[SearchText], list[GramCount]]:
+def search_index(measures: list[Measure]) -> tuple[list[dict], list[SearchText], list[GramCount]]:
     rows, counts = [], Counter()
     texts = [SearchText(measure_id=m.id, title=m.title_hans, body=m.body_hans) for m in measures]
     for measure in measures:
         found = grams(measure.title_hans) | grams(measure.body_hans)
-        rows += [
-            SearchGram(gram=gram, measure_id=measure.id, document_id=measure.document_id, number=measure.number) for gram in sorted(found)
-        ]
+        key = {"measure_id": measure.id, "document_id": measure.document_id, "number": measure.number}
+        rows += [{"gram": gram, **key} for gram in sorted(found)]
         counts.update(found)
     return rows, texts, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
 
