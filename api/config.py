@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         "", description="Folder of the open-data dumps; empty: `exports/` beside the SQLite database, or var/exports for other databases."
     )
     response_cache_entries: int = Field(1024, ge=0, description="Finished responses kept in memory per worker; 0 turns the cache off.")
-    response_cache_mib: int = Field(16, ge=1, description="Upper bound on the cached bodies per worker, in MiB.")
+    response_cache_mib: int = Field(8, ge=1, description="Upper bound on the cached bodies per worker, in MiB.")
     cors_origins: str = Field("*", description="Comma-separated origins allowed to read the API from a browser; * for all.")
 
 

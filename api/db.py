@@ -69,7 +69,7 @@ class UnitTarget:
 
 
 class Database:
-    def __init__(self, url: str, memo_entries: int = 2048) -> None:
+    def __init__(self, url: str, memo_entries: int = 1024) -> None:
         self.engine = open_engine(url)
         try:
             with self.engine.connect() as connection:

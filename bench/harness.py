@@ -1,0 +1,491 @@
+"""Shared plumbing for bench/run.py and bench/scale.py: processes, HTTP probes, wrk, /proc.
+
+Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
+takes CPU from the server it measures. Every child is started in its own session and killed, by
+its process group, when the harness exits for any reason (normal end, error, Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV = BENCH / ".venv"  # Datasette's own environment: a benchmark-only dependency, never in pyproject
+DATASETTE_REQUIREMENT = "datasette==0.65.5"
+
+SERVER_CORE, LOAD_CORE = ("1", "0") if (os.cpu_count() or 1) >= 2 else ("0", "0")
+
+
+class MissingTool(Exception):
+    """A prerequisite (wrk, taskset, Datasette) is missing: reported, not a traceback."""
+
+
+# --- child processes ---------------------------------------------------------------------------
+
+_children: list[subprocess.Popen] = []
+
+
+def kill_children() -> None:
+    for proc in _children:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the child's own group: it and nothing else
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 5
+    for proc in _children:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    _children.clear()
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)  # unwinds through every finally, then atexit kills the children
+
+
+def install_cleanup() -> None:
+    atexit.register(kill_children)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    # Keep the harness itself off the server's core.
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(LOAD_CORE)})
+
+
+def check_tools() -> None:
+    for tool, package in (("wrk", "wrk"), ("taskset", "util-linux")):
+        if not shutil.which(tool):
+            raise MissingTool(f"{tool} not found: apt-get install -y {package}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen
+    started: float  # time.monotonic() just before spawning
+    log: Path
+    ready_after: float | None = None  # seconds from spawn to the first 200
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc in _children:
+            _children.remove(self.proc)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def spawn(name: str, argv: list[str], logdir: Path, env: dict[str, str] | None = None, port: int | None = None) -> Server:
+    """Start `argv` (which must contain the literal "{port}") pinned to the server core.
+
+    stdout (uvicorn's access log) goes to /dev/null for every server alike; stderr to a log file
+    so a failed start can be explained."""
+    port = port or free_port()
+    log = logdir / f"{name}.{port}.log"
+    command = ["taskset", "-c", SERVER_CORE, *[a.replace("{port}", str(port)) for a in argv]]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        start_new_session=True,
+    )
+    _children.append(proc)
+    return Server(name, port, proc, started, log)
+
+
+def uvicorn_argv(app: str, *extra: str) -> list[str]:
+    """The same uvicorn command line for our app and every reference app."""
+    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "{port}", "--workers", "1", *extra]
+
+
+# --- HTTP ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> Reply:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Reply(response.status, response.read(), {k.lower(): v for k, v in response.headers.items()})
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read(), {k.lower(): v for k, v in error.headers.items()})
+
+
+def wait_ready(server: Server, path: str, timeout: float = 30) -> Reply:
+    """Poll `path` every 10 ms until it answers (any status); record spawn-to-first-200 time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}")
+        try:
+            reply = fetch(server.base + path, timeout=5)
+        except (TimeoutError, urllib.error.URLError, ConnectionError):
+            reply = None
+        if reply is not None:
+            if reply.status == 200 and server.ready_after is None:
+                server.ready_after = time.monotonic() - server.started
+            return reply
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name} did not answer {path} within {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.01)
+
+
+def time_to_first_200(server: Server, paths: list[str], timeout: float = 30) -> list[float | None]:
+    """Seconds from spawn to the first 200 of each path in turn (None: that path never gave 200)."""
+    times: list[float | None] = []
+    for path in paths:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = fetch(server.base + path, timeout=5)
+            except (TimeoutError, urllib.error.URLError, ConnectionError):
+                reply = None
+            if reply is not None and reply.status == 200:
+                times.append(time.monotonic() - server.started)
+                break
+            if reply is not None or time.monotonic() > deadline or server.proc.poll() is not None:
+                times.append(None)  # answered, but not 200: the endpoint is not available
+                break
+            time.sleep(0.01)
+    return times
+
+
+# --- wrk -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    non_2xx_3xx: int = 0
+    socket_errors: int = 0
+    server_cpu_us: float | None = None  # server CPU time (user+sys) per completed request
+    other_cpu: float | None = None  # cores used meanwhile by processes other than the server and wrk
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx_3xx + self.socket_errors
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    result = WrkResult()
+    if m := re.search(r"(\d+) requests in ([\d.]+)(\w+),", output):
+        result.requests, result.seconds = int(m[1]), _ms(m[2] + m[3]) / 1e3
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", output):
+        result.rps = float(m[1])
+    if m := re.search(r"^\s+50%\s+(\S+)", output, re.M):
+        result.p50_ms = _ms(m[1])
+    if m := re.search(r"^\s+99%\s+(\S+)", output, re.M):
+        result.p99_ms = _ms(m[1])
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        result.non_2xx_3xx = int(m[1])
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        result.socket_errors = sum(int(x) for x in m.groups())
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str,
+    duration: float,
+    server_pid: int | None = None,
+    connections: int = 32,
+    script: Path | None = None,
+    script_args: list[str] | None = None,
+    headers: list[str] | None = None,
+    timeout: int = 2,
+) -> WrkResult:
+    """One wrk run pinned to the load core: `wrk -t1 -c32 -d<S>s --latency URL` (a request slower
+    than `timeout` seconds counts as a socket error; 2 is wrk's default)."""
+    command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    if timeout != 2:
+        command.append(f"--timeout={timeout}s")
+    for header in headers or []:
+        command += ["-H", header]
+    if script:
+        command += ["-s", str(script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    before = cpu_seconds(server_pid) if server_pid else None
+    machine_before, children_before, started = machine_busy_seconds(), _children_cpu(), time.monotonic()
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + timeout + 60)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip() or completed.stdout.strip()}")
+    result = parse_wrk(completed.stdout)
+    if before is not None:
+        server = cpu_seconds(server_pid) - before
+        if result.requests:
+            result.server_cpu_us = server * 1e6 / result.requests
+        wrk_cpu = _children_cpu() - children_before
+        result.other_cpu = max(0.0, machine_busy_seconds() - machine_before - server - wrk_cpu) / (time.monotonic() - started)
+    return result
+
+
+QUIET = 0.1  # cores that other processes may use during a run before it counts as disturbed
+
+
+def disturbed(result: WrkResult) -> bool:
+    return result.other_cpu is not None and result.other_cpu > QUIET
+
+
+def wait_quiet(max_wait: float, window: float = 2.0) -> bool:
+    """Wait (up to `max_wait` s) for a `window` in which other processes use under QUIET of a core.
+    Call it while none of our servers is under load: their idle CPU is negligible."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(window)
+        if (machine_busy_seconds() - before) / window < QUIET:
+            return True
+        if time.monotonic() > deadline:
+            return False
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by every core on anything but idling, from the first line of /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's, once it has been waited for
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- /proc memory ----------------------------------------------------------------------------------
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak resident set) in MiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values
+
+
+class PeakRss:
+    """Samples a process's VmRSS every 20 ms in a thread: `with PeakRss(pid) as rss: ...; rss.peak`."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.samples, self._done = pid, [], threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            try:
+                self.samples.append(memory_mib(self.pid)["VmRSS"])
+            except (OSError, KeyError):  # the process has ended
+                return
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak(self) -> float:
+        return max(self.samples, default=0.0)
+
+
+# --- the database and Datasette --------------------------------------------------------------------
+
+
+def run_measured(command: list[str]) -> tuple[int, str, float, float]:
+    """Run a command from the project root: exit status, output, wall seconds, peak RSS in MiB
+    (sampled every 20 ms). It is killed with the other children on any exit of the harness."""
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    _children.append(proc)
+    try:
+        with PeakRss(proc.pid) as rss:
+            output, _ = proc.communicate()
+    finally:
+        _children.remove(proc)
+    return proc.returncode, output, time.monotonic() - started, rss.peak
+
+
+def build_database(path: Path, sources: list[Path] | None = None) -> tuple[float, float]:
+    """`python3 -m api.cli build` (the `policy-api build` console script): seconds and peak RSS."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "api.cli", "build", *[str(s) for s in sources or []], "--database-url", f"sqlite:///{path}"]
+    status, output, seconds, peak = run_measured(command)
+    if status != 0:
+        raise RuntimeError(f"build failed:\n{output.strip()[-2000:]}")
+    return seconds, peak
+
+
+def query(database: Path, sql: str, *params) -> list[tuple]:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def ensure_datasette() -> Path:
+    """bench/.venv/bin/datasette, creating the venv on first use (needs PyPI once)."""
+    datasette = VENV / "bin" / "datasette"
+    if datasette.exists():
+        return datasette
+    print(f"setting up Datasette in {VENV.relative_to(ROOT)} (pip install {DATASETTE_REQUIREMENT}) ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", DATASETTE_REQUIREMENT], check=True, capture_output=True)
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(VENV, ignore_errors=True)
+        raise MissingTool(f"could not install {DATASETTE_REQUIREMENT} into {VENV}: {error.stderr.decode()[-1000:]}") from error
+    return datasette
+
+
+def datasette_argv(database_link: Path) -> list[str]:
+    """Datasette over the same file: immutable (no locking, counts computed once) and one SQL thread
+    (the server has one core; measured no slower than the default 3 threads here)."""
+    return [
+        str(ensure_datasette()),
+        "serve",
+        "--immutable",
+        str(database_link),
+        "--metadata",
+        str(BENCH / "datasette.yaml"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--setting",
+        "num_sql_threads",
+        "1",
+    ]
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything measured, for the report."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("uvicorn", "fastapi", "starlette", "pydantic", "sqlmodel", "SQLAlchemy"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    datasette = VENV / "bin" / "python"
+    if datasette.exists():
+        out = subprocess.run(
+            [str(datasette), "-c", "import datasette.version as v, uvicorn; print(v.__version__, uvicorn.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        if len(out) == 2:
+            found["datasette"], found["uvicorn (datasette venv)"] = out
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    found["wrk"] = (wrk_version.stdout or wrk_version.stderr).split("[")[0].removeprefix("wrk").strip()
+    return found
+
+
+def machine() -> str:
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        "unknown CPU",
+    )
+    return f"{os.cpu_count()} cores ({model}); server on core {SERVER_CORE}, wrk on core {LOAD_CORE}"
+
+
+def items_in(body: bytes) -> int | None:
+    """How many records a JSON list response holds: a bare array, or the first list of objects in an envelope."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, list) and (not value or isinstance(value[0], dict)):
+                return len(value)
+    return None
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

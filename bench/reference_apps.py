@@ -1,0 +1,190 @@
+"""Reference servers for bench/run.py: what a Python server costs before it does any work.
+
+Each is an ASGI app factory, served as `uvicorn --app-dir bench --factory reference_apps:<name>`:
+
+- `bare`: a framework-free ASGI callable sending fixed bytes (the limit for a Python server);
+- `fastapi_bytes`: a FastAPI route sending the same fixed bytes;
+- `fastapi_models`: a FastAPI route building 20 pydantic response models per request;
+- `sqlmodel_sync`: the tutorial way, a sync `def` route running a SQLModel query per request.
+
+Configuration comes from the environment, set by bench/run.py:
+BENCH_BODIES (a JSON file mapping "path?query" to a file of response bytes) and
+BENCH_DATABASE (the SQLite file the API serves).
+"""
+
+# No `from __future__ import annotations`: FastAPI must resolve the annotations of routes
+# declared inside the factories, whose imports are local.
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+
+def _bodies() -> dict[str, bytes]:
+    index = Path(os.environ["BENCH_BODIES"])
+    mapping = json.loads(index.read_text())
+    return {key: (index.parent / name).read_bytes() for key, name in mapping.items()}
+
+
+def _key(scope: dict) -> str:
+    query = scope["query_string"].decode("latin-1")
+    return scope["path"] + ("?" + query if query else "")
+
+
+def bare():
+    """Plain ASGI: one dict lookup, two sends. Headers are built once, at start-up."""
+    responses = {
+        key: (
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            },
+            {"type": "http.response.body", "body": body},
+        )
+        for key, body in _bodies().items()
+    }
+    not_found = ({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]}, {"type": "http.response.body"})
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":  # answer start-up and shut-down so uvicorn does not warn
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        start, body = responses.get(_key(scope), not_found)
+        await send(start)
+        await send(body)
+
+    return app
+
+
+def fastapi_bytes():
+    """FastAPI's routing, dependency resolution and Response class around the same bytes."""
+    from fastapi import FastAPI, Request, Response
+
+    bodies = _bodies()
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/{path:path}")
+    async def fixed(request: Request) -> Response:
+        body = bodies.get(_key(request.scope))
+        if body is None:
+            return Response(status_code=404)
+        return Response(content=body, media_type="application/json")
+
+    return app
+
+
+def _measure_rows(database: str, limit: int = 20) -> list[dict]:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    connection.row_factory = sqlite3.Row
+    rows = connection.execute("select * from measures order by document_id, number limit ?", (limit,)).fetchall()
+    connection.close()
+    return [dict(row) for row in rows]
+
+
+def fastapi_models():
+    """20 flat pydantic models validated from dicts and serialised through the response model."""
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    class MeasureOut(BaseModel):
+        id: str
+        document_id: str
+        chapter_id: str
+        number: int
+        chapter_number: int
+        title: str
+        title_hans: str
+        body: str
+        body_hans: str
+        text: str
+        text_hans: str
+        responsibility: str
+        responsibility_hans: str
+        line: int
+        start: int
+        end: int
+        raw_start: int
+        raw_end: int
+
+    rows = _measure_rows(os.environ["BENCH_DATABASE"])
+    app = FastAPI()
+
+    @app.get("/models", response_model=list[MeasureOut])
+    async def models() -> list[MeasureOut]:
+        return [MeasureOut.model_validate(row) for row in rows]
+
+    return app
+
+
+def sqlmodel_sync():
+    """The tutorial way: a session per request from a dependency, a sync `def`, a join, a response model."""
+    from typing import Annotated
+
+    from fastapi import Depends, FastAPI
+    from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+    class MeasureBase(SQLModel):
+        id: str = Field(primary_key=True)
+        document_id: str
+        chapter_id: str
+        number: int
+        chapter_number: int
+        title: str
+        title_hans: str
+        body: str
+        body_hans: str
+        text: str
+        text_hans: str
+        responsibility: str
+        responsibility_hans: str
+        line: int
+        start: int
+        end: int
+        raw_start: int
+        raw_end: int
+
+    class MeasureRow(MeasureBase, table=True):
+        __tablename__ = "measures"
+
+    class MeasurePublic(MeasureBase):
+        pass
+
+    class MeasureUnitRow(SQLModel, table=True):
+        __tablename__ = "measure_units"
+        measure_id: str = Field(foreign_key="measures.id", primary_key=True)
+        position: int = Field(primary_key=True)
+        unit_id: str
+
+    engine = create_engine(f"sqlite:///{os.environ['BENCH_DATABASE']}", connect_args={"check_same_thread": False})
+
+    def get_session():
+        with Session(engine) as session:
+            yield session
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/measures", response_model=list[MeasurePublic])
+    def list_measures(unit: str, session: Annotated[Session, Depends(get_session)]):
+        query = (
+            select(MeasureRow)
+            .join(MeasureUnitRow)
+            .where(MeasureUnitRow.unit_id == unit)
+            .order_by(MeasureRow.document_id, MeasureRow.number)
+        )
+        return session.exec(query).all()
+
+    return app
