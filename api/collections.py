@@ -3,7 +3,7 @@ exports take all of it (limit=None), so the dumps and the API cannot disagree.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import exists, false, func, or_, select
@@ -136,7 +136,11 @@ def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: in
     statement, order = where.query(db)
     if where.descending:
         order = tuple(key.desc() for key in order)
-    total = db.scalar(select(func.count()).select_from(statement.subquery()))
+    counted = replace(where, descending=False)  # the order does not change how many match
+    total = db.count_memo.get(counted)
+    if total is None:
+        total = db.scalar(select(func.count()).select_from(statement.subquery()))
+        db.count_memo.put(counted, total)
     page = db.column(statement.order_by(*order).limit(limit).offset(offset)) if total > offset else []
     return measures_by_id(db, presenter, page), total
 

@@ -86,6 +86,7 @@ class Database:
         self.unit_by_id = {unit["id"]: unit for unit in self.units}
         self.unit_names = self._unit_names()
         self.measure_memo = LRU(memo_entries)  # presented measures: see api.collections.measures_by_id
+        self.count_memo = LRU(memo_entries)  # how many measures match a filter: paging asks again and again
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""
