@@ -194,3 +194,8 @@ def test_the_console_script_builds(tmp_path):
 def test_build_refuses_a_target_it_cannot_write_atomically_or_reach(url, capsys):
     assert cli(["build", "--database-url", url]) == 1
     assert "build failed" in capsys.readouterr().err
+
+
+def test_the_source_is_the_published_copy_byte_for_byte():
+    assert hashlib.sha256(SOURCE.read_bytes()).hexdigest() == "730a56ce8e4906900b20fa628deca9c74f3d2cd47c6fed706f5c3432bc7b54ad"
+    assert SOURCE.read_bytes().count(b"\n") == 31 and not SOURCE.read_bytes().endswith(b"\n")
