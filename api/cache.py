@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.negotiation import negotiate, ranked
-from api.responses import matches
+from api.negotiation import negotiate
+from api.responses import accepts_gzip, matches
 
 CACHEABLE_PREFIX = "/v1"
 UNCACHEABLE_PREFIX = "/v1/exports/"
@@ -78,7 +78,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 class ResponseCache:
     def __init__(self, app: ASGIApp, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
-        self.app, self.max_bytes = app, max_bytes
+        self.app = app
         self.entries = LRU(max_entries, max_bytes, size=lambda entry: len(entry.body))
 
     def key(self, scope: Scope) -> tuple | None:
@@ -93,9 +93,7 @@ class ResponseCache:
             return None  # an error response: let the app say so
         accept_language, accept = _header(scope, b"accept-language"), _header(scope, b"accept")
         representation = negotiate(dict(query), {"accept-language": accept_language or "", "accept": accept or ""})
-        encoding = _header(scope, b"accept-encoding")
-        gzip = bool(encoding) and any(c in ("gzip", "*") for c in ranked(encoding))
-        return path, query, representation, gzip
+        return path, query, representation, accepts_gzip(_header(scope, b"accept-encoding"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.key(scope) if scope["type"] == "http" else None
@@ -131,6 +129,6 @@ class ResponseCache:
         return record
 
     def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        if not any(k == b"etag" for k, _ in headers) or len(body) > self.max_bytes // 16:
+        if not any(k == b"etag" for k, _ in headers) or len(body) > self.entries.max_bytes // 16:
             return  # only the API's finished responses, and none that would crowd out the rest
         self.entries.put(key, Entry(headers, body))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from api.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings, exports_path, get_settings
+from api.config import DEFAULT_DATABASE_PATH, DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings, exports_path, get_settings
 from seed.errors import SourceError
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -60,8 +60,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     url = settings.database_url
-    if url.startswith("sqlite") and not _sqlite_path(url).exists() and url == DEFAULT_DATABASE_URL:
-        print(f"{_sqlite_path(url)} does not exist yet: building it", file=sys.stderr)
+    if url == DEFAULT_DATABASE_URL and not DEFAULT_DATABASE_PATH.exists():
+        print(f"{DEFAULT_DATABASE_PATH} does not exist yet: building it", file=sys.stderr)
         if _build(argparse.Namespace(database_url=url, sources=[], no_export=False)):
             return 1
     try:  # fail here, with one clear line, rather than in every worker's start-up
@@ -95,12 +95,6 @@ def _openapi(args: argparse.Namespace) -> int:
     OPENAPI_PATH.write_text(text, encoding="utf-8")
     print(f"wrote {OPENAPI_PATH}")
     return 0
-
-
-def _sqlite_path(url: str) -> Path:
-    from sqlalchemy.engine import make_url
-
-    return Path(make_url(url).database or "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,9 +76,17 @@ class Writer:
         self.root, self.files = root, []
 
     def add(self, name: str, data: bytes, media_type: str, script: Script | None, records: int | None, description: str) -> ExportFile:
+        """Write `data` as `name` and record it."""
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        return self._record(name, data, media_type, script, records, description)
+
+    def add_written(self, name: str, media_type: str, script: Script | None, records: int | None, description: str) -> ExportFile:
+        """Record the file `name`, written by someone else."""
+        return self._record(name, (self.root / name).read_bytes(), media_type, script, records, description)
+
+    def _record(self, name: str, data: bytes, media_type: str, script: Script | None, records: int | None, description: str) -> ExportFile:
         entry = ExportFile(
             name, media_type, script.value if script else None, len(data), hashlib.sha256(data).hexdigest(), records, description
         )
@@ -181,17 +189,7 @@ def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
         for script in Script:
             _write_script(writer, db, base_url, script)
         write_sqlite(staging / SQLITE_NAME, lambda connection: copy_tables(db.engine, connection))
-        data = (staging / SQLITE_NAME).read_bytes()
-        sqlite = ExportFile(
-            SQLITE_NAME,
-            "application/vnd.sqlite3",
-            None,
-            len(data),
-            hashlib.sha256(data).hexdigest(),
-            None,
-            "The database itself, both scripts.",
-        )
-        writer.files.append(sqlite)
+        writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The database itself, both scripts.")
         writer.add(
             SUMS_NAME, _sha256sums(writer.files), "text/plain; charset=utf-8", None, None, "sha256 of every other file (sha256sum -c)."
         )

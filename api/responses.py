@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -34,8 +33,9 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def accepts_gzip(request: Request) -> bool:
-    return any(coding in ("gzip", "*") for coding in ranked(request.headers.get("accept-encoding", "")))
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding value admits gzip (the routes and the response cache both ask)."""
+    return any(coding in ("gzip", "*") for coding in ranked(accept_encoding or ""))
 
 
 def finish(
@@ -50,7 +50,7 @@ def finish(
     if representation is not None:
         headers["Content-Language"] = representation.script.language_tag
     etag = etag_of(body)
-    compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and accepts_gzip(request)
+    compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and accepts_gzip(request.headers.get("accept-encoding"))
     if compress:
         etag = etag[:-1] + '-gzip"'  # a strong validator differs per content coding
     headers["ETag"] = etag
@@ -60,7 +60,3 @@ def finish(
         body = gzip.compress(body, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
     return Response(body, 200, headers, media_type=media_type)
-
-
-def json_body(payload: object) -> bytes:
-    return orjson.dumps(payload)
