@@ -403,18 +403,29 @@ def query(database: Path, sql: str, *params) -> list[tuple]:
         connection.close()
 
 
+def server_requirement() -> str:
+    """Our uvicorn with its extras (httptools, uvloop): Datasette gets the very same HTTP server."""
+    from importlib.metadata import version
+
+    return f"uvicorn[standard]=={version('uvicorn')}"
+
+
 def ensure_datasette() -> Path:
-    """bench/.venv/bin/datasette, creating the venv on first use (needs PyPI once)."""
-    datasette = VENV / "bin" / "datasette"
-    if datasette.exists():
+    """bench/.venv/bin/datasette with our HTTP server stack, (re)installed when the requirements
+    change (needs PyPI then)."""
+    datasette, stamp = VENV / "bin" / "datasette", VENV / "bench-requirements.txt"
+    requirements = [DATASETTE_REQUIREMENT, server_requirement()]
+    if datasette.exists() and stamp.exists() and stamp.read_text().split() == requirements:
         return datasette
-    print(f"setting up Datasette in {VENV.relative_to(ROOT)} (pip install {DATASETTE_REQUIREMENT}) ...", flush=True)
+    print(f"setting up Datasette in {VENV.relative_to(ROOT)} (pip install {' '.join(requirements)}) ...", flush=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True)
-        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", DATASETTE_REQUIREMENT], check=True, capture_output=True)
+        if not VENV.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", *requirements], check=True, capture_output=True)
     except subprocess.CalledProcessError as error:
         shutil.rmtree(VENV, ignore_errors=True)
-        raise MissingTool(f"could not install {DATASETTE_REQUIREMENT} into {VENV}: {error.stderr.decode()[-1000:]}") from error
+        raise MissingTool(f"could not install {' '.join(requirements)} into {VENV}: {error.stderr.decode()[-1000:]}") from error
+    stamp.write_text("\n".join(requirements) + "\n")
     return datasette
 
 
@@ -438,25 +449,32 @@ def datasette_argv(database_link: Path) -> list[str]:
     ]
 
 
+# What uvicorn runs on in an environment: with loop and http on "auto" (every server here), it picks
+# uvloop and httptools when they can be imported, else asyncio and h11.
+HTTP_STACK = (
+    "import importlib.util as u, uvicorn; "
+    "print(uvicorn.__version__, 'uvloop' if u.find_spec('uvloop') else 'asyncio', 'httptools' if u.find_spec('httptools') else 'h11')"
+)
+
+
 def versions() -> dict[str, str]:
     """Versions of everything measured, for the report."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": sys.version.split()[0]}
-    for package in ("uvicorn", "fastapi", "starlette", "pydantic", "sqlmodel", "SQLAlchemy"):
+    for package in ("fastapi", "starlette", "pydantic", "sqlmodel", "SQLAlchemy"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
             found[package] = "not installed"
+    for label, python in (("ours", sys.executable), ("datasette's", str(VENV / "bin" / "python"))):
+        out = subprocess.run([python, "-c", HTTP_STACK], capture_output=True, text=True).stdout.split() if Path(python).exists() else []
+        if len(out) == 3:
+            found[f"uvicorn ({label})"] = f"{out[0]} on {out[1]} + {out[2]}"
     datasette = VENV / "bin" / "python"
     if datasette.exists():
-        out = subprocess.run(
-            [str(datasette), "-c", "import datasette.version as v, uvicorn; print(v.__version__, uvicorn.__version__)"],
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        if len(out) == 2:
-            found["datasette"], found["uvicorn (datasette venv)"] = out
+        out = subprocess.run([str(datasette), "-c", "import datasette.version as v; print(v.__version__)"], capture_output=True, text=True)
+        found["datasette"] = out.stdout.strip() or "not installed"
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     found["wrk"] = (wrk_version.stdout or wrk_version.stderr).split("[")[0].removeprefix("wrk").strip()
     return found
