@@ -1,9 +1,10 @@
 """A bounded cache of finished responses, in front of FastAPI.
 
-The data is immutable for a dataset version, so a response is a pure function of (path, query,
-negotiated representation, gzip or not). The first request for a combination goes through FastAPI
-(routing, validation, SQL) and its 200 is stored as it was sent; the next ones are answered from
-here, including the 304 for a matching If-None-Match, without touching FastAPI. FastAPI stays the
+The data is immutable for a dataset version, so a response is a pure function of the request: its
+path, its query string and the headers that negotiate the representation (script, format, gzip)
+and CORS. The first request for a combination goes through FastAPI (its middleware, routing,
+validation, SQL) and its 200 is stored as it was sent; the next ones are answered from here,
+including the 304 for a matching If-None-Match, without touching FastAPI at all. FastAPI stays the
 one place where routes, parameters and the spec are defined: this layer only replays its answers.
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
@@ -16,12 +17,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.negotiation import negotiate
-from api.responses import accepts_gzip, matches
+from api.responses import matches
 
 CACHEABLE_PREFIX = "/v1"
 UNCACHEABLE_PREFIX = "/v1/exports/"
@@ -64,16 +63,15 @@ class Entry:
     __slots__ = ("body", "etag", "headers", "not_modified_headers")
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        self.headers, self.body = headers, body
+        # Tuples: every replay sends these very objects, so nothing outside may edit them in place.
+        self.headers, self.body = tuple(headers), body
         self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
-        self.not_modified_headers = [(k, v) for k, v in headers if k not in BODY_HEADERS]
+        self.not_modified_headers = tuple((k, v) for k, v in headers if k not in BODY_HEADERS)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+# The request headers a cached response depends on, besides the path and the query string:
+# negotiation (script, format, gzip) and CORS (which answers per Origin).
+KEY_HEADERS = (b"accept", b"accept-language", b"accept-encoding", b"origin")
 
 
 class ResponseCache:
@@ -81,36 +79,39 @@ class ResponseCache:
         self.app = app
         self.entries = LRU(max_entries, max_bytes, size=lambda entry: len(entry.body))
 
-    def key(self, scope: Scope) -> tuple | None:
-        """What the response depends on, or None when it must not come from the cache."""
+    def key(self, scope: Scope) -> tuple[tuple, str | None] | None:
+        """(What the response depends on, the If-None-Match value), or None when the response
+        must not come from the cache. The key is the request as sent (path, raw query string and
+        the headers that negotiate): no parsing, so a hit costs a few dictionary operations, and
+        two spellings of one request are simply two entries."""
         path = scope["path"]
         if scope["method"] != "GET" or not path.startswith(CACHEABLE_PREFIX) or path.startswith(UNCACHEABLE_PREFIX):
             return None
-        raw = scope["query_string"]
-        try:
-            query = tuple(sorted(parse_qsl(raw.decode("latin-1"), keep_blank_values=True, errors="strict"))) if raw else ()
-        except UnicodeDecodeError:
-            return None  # an error response: let the app say so
-        accept_language, accept = _header(scope, b"accept-language"), _header(scope, b"accept")
-        representation = negotiate(dict(query), {"accept-language": accept_language or "", "accept": accept or ""})
-        return path, query, representation, accepts_gzip(_header(scope, b"accept-encoding"))
+        values: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name in KEY_HEADERS or name == b"if-none-match":
+                if name in values:
+                    return None  # a repeated header: rare, and FastAPI's reading of it decides
+                values[name] = value
+        if_none_match = values.pop(b"if-none-match", None)
+        key = (path, scope["query_string"], *(values.get(name) for name in KEY_HEADERS))
+        return key, None if if_none_match is None else if_none_match.decode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = self.key(scope) if scope["type"] == "http" else None
-        if key is None:
+        found = self.key(scope) if scope["type"] == "http" else None
+        if found is None:
             await self.app(scope, receive, send)
             return
+        key, if_none_match = found
         entry = self.entries.get(key)
-        if entry is not None:
-            if matches(_header(scope, b"if-none-match"), entry.etag):
-                # Copies: middleware outside (CORS) edits the headers of the messages it passes on.
-                await send({"type": "http.response.start", "status": 304, "headers": list(entry.not_modified_headers)})
-                await send({"type": "http.response.body", "body": b""})
-            else:
-                await send({"type": "http.response.start", "status": 200, "headers": list(entry.headers)})
-                await send({"type": "http.response.body", "body": entry.body})
-            return
-        await self.app(scope, receive, self._recorder(key, send))
+        if entry is None:
+            await self.app(scope, receive, self._recorder(key, send))
+        elif if_none_match is not None and matches(if_none_match, entry.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+            await send({"type": "http.response.body", "body": entry.body})
 
     def _recorder(self, key: tuple, send: Send) -> Send:
         headers: list[tuple[bytes, bytes]] | None = None

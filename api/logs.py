@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 import time
@@ -14,6 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("api.access")
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # a caller's id is kept only if it is tame
+# A new id is this process's random prefix and a counter: unique across workers and restarts like a
+# uuid4, without asking the OS for randomness on every request.
+_PROCESS_PREFIX = uuid.uuid4().hex[:16]
+_request_numbers = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_request_numbers):016x}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,14 +63,20 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        if not CLIENT_REQUEST_ID.match(request_id):
+            request_id = new_request_id()
+        id_header = (b"x-request-id", request_id.encode())
         response = {"status": 500, "bytes": 0}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             elif message["type"] == "http.response.body":
                 response["bytes"] += len(message.get("body", b""))
             await send(message)

@@ -39,6 +39,7 @@ HEADER_SETS = [
     {"Accept": "text/csv"},
     {"Accept-Encoding": "gzip"},
     {"Accept-Language": "zh-TW", "Accept-Encoding": "gzip, deflate"},
+    {"Origin": "https://example.org"},  # CORS answers per origin, and the cache sits outside it
 ]
 QUERIES = ["", "script=hans", "format=csv", "script=hans&format=csv"]
 
@@ -99,7 +100,22 @@ def test_the_cache_is_bounded(app_settings):
 
 
 def _middlewares(app):
-    layer = app.middleware_stack
+    layer = app.front  # the front door, outside FastAPI's own middleware
     while layer is not None:
         yield layer
         layer = getattr(layer, "app", None)
+
+
+def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
+    """With a list of allowed origins, CORS answers each origin differently; the cache keys on it."""
+    app = create_app(app_settings.model_copy(update={"cors_origins": "https://allowed.example"}))
+    with TestClient(app) as client:
+        for _ in range(2):  # the second round comes from the cache
+            allowed = client.get("/v1/units/finance", headers={"Origin": "https://allowed.example"})
+            other = client.get("/v1/units/finance", headers={"Origin": "https://other.example"})
+            anonymous = client.get("/v1/units/finance")
+            assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
+            assert "access-control-allow-origin" not in other.headers
+            assert "access-control-allow-origin" not in anonymous.headers
+        cache = next(m for m in _middlewares(app) if isinstance(m, ResponseCache))
+        assert len(cache.entries) == 3
