@@ -43,6 +43,8 @@ class LRU:
         return item
 
     def put(self, key: Hashable, item: Any) -> None:
+        if self.max_bytes is not None and self.size_of(item) > self.max_bytes:
+            return  # it would push out everything else and still not fit
         if key in self.items:
             self.size -= self.size_of(self.items.pop(key))
         self.items[key] = item

@@ -3,6 +3,7 @@ exports take all of it (limit=None), so the dumps and the API cannot disagree.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -130,30 +131,47 @@ def chapters(
     return [presenter.chapter(row) for row in rows], total
 
 
-def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
-    """One page of measures, with their units, and the total matching: one query for the ids and
-    the total, then the measures from the memo, presenting only those not seen yet."""
-    statement, order = where.query(db)
-    if where.descending:
-        order = tuple(key.desc() for key in order)
-    counted = replace(where, descending=False)  # the order does not change how many match
-    total = db.count_memo.get(counted)
-    if total is None:
-        total = db.scalar(select(func.count()).select_from(statement.subquery()))
-        db.count_memo.put(counted, total)
-    page = db.column(statement.order_by(*order).limit(limit).offset(offset)) if total > offset else []
-    return measures_by_id(db, presenter, page), total
+def measures(
+    db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0, *, memory_only: bool = False
+) -> tuple[list[dict], int] | None:
+    """One page of measures, with their units, and the total matching. With `memory_only`, None
+    unless the memos can answer (see api.db.memory_first)."""
+    ids = matching_ids(db, replace(where, descending=False), memory_only)
+    if ids is None:
+        return None
+    total = len(ids)
+    start = min(offset, total)
+    end = total if limit is None else min(total, start + limit)
+    page = ids[start:end] if not where.descending else ids[total - end : total - start][::-1]  # the order keys are unique
+    found = measures_by_id(db, presenter, page, memory_only=memory_only)
+    return None if found is None else (found, total)
 
 
-def measures_by_id(db: Database, presenter: Presenter, ids: list[str]) -> list[dict]:
+def matching_ids(db: Database, where: MeasureFilter, memory_only: bool = False) -> tuple[str, ...] | None:
+    """The ids of every measure matching `where`, in number order: one query per filter, then
+    kept in a bounded memo, so any page, either sort and the total come from one list."""
+    ids = db.match_memo.get(where)
+    if ids is None and not memory_only:
+        statement, order = where.query(db)
+        ids = tuple(db.column(statement.order_by(*order)))
+        db.match_memo.put(where, ids)
+    return ids
+
+
+def measures_by_id(db: Database, presenter: Presenter, ids: Sequence[str], *, memory_only: bool = False) -> list[dict] | None:
     """Presented measures in the order of `ids`. A presented measure depends only on its row, its
-    links and the presenter, so it is kept in a bounded memo (read-only: callers copy to change)."""
+    links and the presenter, so it is kept in a bounded memo (read-only: callers copy to change).
+    With `memory_only`, None unless every one is in the memo."""
     if len(ids) > db.measure_memo.max_entries // 2:  # a whole collection (the exports): no memo
+        if memory_only:
+            return None
         rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))}
         return present_measures(db, presenter, [rows[i] for i in ids])
     found = {i: db.measure_memo.get((i, presenter)) for i in ids}
     missing = [i for i, measure in found.items() if measure is None]
     if missing:
+        if memory_only:
+            return None
         for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
             db.measure_memo.put((measure["id"], presenter), measure)
             found[measure["id"]] = measure

@@ -1,7 +1,8 @@
 """Dependencies and parameter types shared by the routes.
 
 The dependencies are `async def` because they never block (no I/O): a sync dependency would cost
-a hop to the thread pool on every request. The routes that query the database stay sync `def`.
+a hop to the thread pool on every request. Routes that query the database are sync `def` (FastAPI
+runs them in the threadpool), or `async def` handing their database work to `api.db.memory_first`.
 """
 
 from __future__ import annotations

@@ -3,18 +3,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
 from api import collections
 from api.collections import MeasureFilter
-from api.db import Database
+from api.db import Database, memory_first
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_responses
 from models.schemas import MeasurePublic, Page
-from models.tables import Chapter
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
 
@@ -66,19 +64,19 @@ def measure_filter(
     q: str | None = None,
     sort: str = "number",
 ) -> MeasureFilter:
-    """Validate the filters against the data: an unknown document, chapter or unit is a 404,
-    never an empty list that looks like an answer."""
+    """Validate the filters against the data (held in memory: no I/O): an unknown document,
+    chapter or unit is a 404, never an empty list that looks like an answer."""
     if document is not None and document not in db.document_ids:
         raise not_found(f"no document with id {document!r}")
     chapter_id = chapter_number = None
     if chapter is not None:
         if chapter.isdecimal() and len(chapter) <= 3:
             chapter_number = int(chapter)
-            where = [Chapter.number == chapter_number] + ([Chapter.document_id == document] if document else [])
+            known = (document, chapter_number) in db.chapter_numbers
         else:
             chapter_id = chapter
-            where = [Chapter.id == chapter]
-        if db.first(select(Chapter.id).where(*where).limit(1)) is None:
+            known = chapter in db.chapter_ids
+        if not known:
             raise not_found(f"no chapter {chapter!r}" + (f" in document {document!r}" if document else ""))
     target = None
     if unit is not None:
@@ -89,7 +87,7 @@ def measure_filter(
 
 
 @router.get("", response_model=Page[MeasurePublic], responses=list_responses())
-def list_measures(
+async def list_measures(
     request: Request,
     db: DB,
     representation: ListRep,
@@ -104,14 +102,14 @@ def list_measures(
 ) -> Response:
     """Measures, filtered by document, chapter, responsible unit or text, in either script."""
     where = measure_filter(db, document=document, chapter=chapter, unit=unit, lead=lead, q=q, sort=sort)
-    items, total = collections.measures(db, presenter(request, representation), where, limit, offset)
+    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, limit, offset)
     return page_response(request, representation, "measures", items, total, limit, offset)
 
 
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())
-def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
+async def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
     """One measure with its ordered responsible units."""
-    found = collections.measures_by_id(db, presenter(request, representation), [measure_id])
+    found = await memory_first(collections.measures_by_id, db, presenter(request, representation), [measure_id])
     if not found:
         raise not_found(f"no measure with id {measure_id!r}")
     return item_response(request, representation, found[0])

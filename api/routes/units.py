@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api import collections
+from api.db import memory_first
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
@@ -56,7 +57,7 @@ def get_unit(request: Request, db: DB, representation: Rep, unit_id: UnitId) -> 
 
 
 @router.get("/{unit_id}/measures", response_model=Page[MeasurePublic], responses=list_responses())
-def list_unit_measures(
+async def list_unit_measures(
     request: Request,
     db: DB,
     representation: ListRep,
@@ -72,5 +73,5 @@ def list_unit_measures(
     if unit_id not in db.unit_by_id:
         raise not_found(f"no unit with id {unit_id!r}")
     where = measure_filter(db, document=document, unit=unit_id, lead=lead, q=q, sort=sort)
-    items, total = collections.measures(db, presenter(request, representation), where, limit, offset)
+    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, limit, offset)
     return page_response(request, representation, "measures", items, total, limit, offset)

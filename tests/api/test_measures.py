@@ -82,6 +82,20 @@ def test_paging_links_walk_every_measure_once(client):
     assert last["links"]["prev"] == "/v1/measures?limit=7&offset=7"
 
 
+@pytest.mark.parametrize("sort", ["number", "-number"])
+@pytest.mark.parametrize("unit", [None, "development-zones"])
+def test_every_page_in_either_order_is_a_slice_of_the_whole_list(client, sort, unit):
+    """Pages come from one memoised list per filter: every limit and offset, in and past the end."""
+    params = {"sort": sort, **({"unit": unit} if unit else {})}
+    whole = numbers(client.get("/v1/measures", params={**params, "limit": 100}))
+    assert whole == sorted(whole, reverse=sort == "-number") and len(whole) == len(set(whole)) > 1
+    for limit in (1, 3, 7, 20):
+        for offset in range(len(whole) + 3):
+            page = client.get("/v1/measures", params={**params, "limit": limit, "offset": offset}).json()
+            assert [m["number"] for m in page["data"]] == whole[offset : offset + limit], (limit, offset)
+            assert page["meta"]["total"] == len(whole)
+
+
 def test_an_offset_past_the_end_is_an_empty_page_with_the_total(client):
     body = assert_page(client.get("/v1/measures?offset=40"))
     assert body["data"] == [] and body["meta"]["total"] == 20 and body["links"]["next"] is None
@@ -133,3 +147,25 @@ def test_bad_filters_get_a_problem(client, params, status, parameter):
 
 def test_unknown_measure_is_404(client):
     assert_problem(client.get("/v1/measures/lianzhengzong-2021-127-m21"), 404)
+
+
+def test_a_filter_seen_before_is_answered_from_memory_and_a_new_one_from_the_database(app_settings):
+    """Another page of a filter already seen needs no database; a new filter does. With the
+    database gone, the first still answers and the second is a 503, not a wrong answer."""
+    from fastapi.testclient import TestClient
+
+    from api.db import open_engine
+    from api.main import create_app
+
+    app = create_app(app_settings.model_copy(update={"response_cache_entries": 0}))
+    with TestClient(app) as client:
+        assert numbers(client.get("/v1/measures?unit=townships&limit=100")) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 17, 20]
+        engine = app.state.db.engine
+        try:
+            app.state.db.engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing listens there
+            assert numbers(client.get("/v1/measures?unit=townships&limit=3&offset=1&sort=-number")) == [17, 14, 13]
+            assert client.get("/v1/measures/lianzhengzong-2021-127-m20").status_code == 200
+            gone = client.get("/v1/measures?unit=finance&limit=2")
+            assert gone.status_code == 503 and gone.headers["content-type"] == "application/problem+json"
+        finally:
+            app.state.db.engine = engine
