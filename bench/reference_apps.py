@@ -91,31 +91,21 @@ def _measure_rows(database: str, limit: int = 20) -> list[dict]:
     return [dict(row) for row in rows]
 
 
+def _measure_columns():
+    """A flat pydantic model of the measures table's 18 columns, derived from the project's own
+    SQLModel table: what both model-building reference apps return."""
+    from pydantic import create_model
+
+    from models.tables import Measure
+
+    return create_model("MeasureColumns", **{name: (field.annotation, ...) for name, field in Measure.model_fields.items()})
+
+
 def fastapi_models():
     """20 flat pydantic models validated from dicts and serialised through the response model."""
     from fastapi import FastAPI
-    from pydantic import BaseModel
 
-    class MeasureOut(BaseModel):
-        id: str
-        document_id: str
-        chapter_id: str
-        number: int
-        chapter_number: int
-        title: str
-        title_hans: str
-        body: str
-        body_hans: str
-        text: str
-        text_hans: str
-        responsibility: str
-        responsibility_hans: str
-        line: int
-        start: int
-        end: int
-        raw_start: int
-        raw_end: int
-
+    MeasureOut = _measure_columns()  # noqa: N806 - a class
     rows = _measure_rows(os.environ["BENCH_DATABASE"])
     app = FastAPI()
 
@@ -131,40 +121,11 @@ def sqlmodel_sync():
     from typing import Annotated
 
     from fastapi import Depends, FastAPI
-    from sqlmodel import Field, Session, SQLModel, create_engine, select
+    from sqlmodel import Session, create_engine, select
 
-    class MeasureBase(SQLModel):
-        id: str = Field(primary_key=True)
-        document_id: str
-        chapter_id: str
-        number: int
-        chapter_number: int
-        title: str
-        title_hans: str
-        body: str
-        body_hans: str
-        text: str
-        text_hans: str
-        responsibility: str
-        responsibility_hans: str
-        line: int
-        start: int
-        end: int
-        raw_start: int
-        raw_end: int
+    from models.tables import Measure, MeasureUnit
 
-    class MeasureRow(MeasureBase, table=True):
-        __tablename__ = "measures"
-
-    class MeasurePublic(MeasureBase):
-        pass
-
-    class MeasureUnitRow(SQLModel, table=True):
-        __tablename__ = "measure_units"
-        measure_id: str = Field(foreign_key="measures.id", primary_key=True)
-        position: int = Field(primary_key=True)
-        unit_id: str
-
+    MeasurePublic = _measure_columns()  # noqa: N806 - a class
     engine = create_engine(f"sqlite:///{os.environ['BENCH_DATABASE']}", connect_args={"check_same_thread": False})
 
     def get_session():
@@ -180,10 +141,10 @@ def sqlmodel_sync():
     @app.get("/measures", response_model=list[MeasurePublic])
     def list_measures(unit: str, session: Annotated[Session, Depends(get_session)]):
         query = (
-            select(MeasureRow)
-            .join(MeasureUnitRow)
-            .where(MeasureUnitRow.unit_id == unit)
-            .order_by(MeasureRow.document_id, MeasureRow.number)
+            select(Measure)
+            .join(MeasureUnit, MeasureUnit.measure_id == Measure.id)
+            .where(MeasureUnit.unit_id == unit)
+            .order_by(Measure.document_id, Measure.number)
         )
         return session.exec(query).all()
 
