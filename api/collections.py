@@ -12,12 +12,21 @@ from sqlalchemy import exists, false, func, or_, select
 from api.db import Database, UnitTarget, contains
 from api.present import Presenter
 from models.scripts import to_hans
-from models.search import grams
+from models.search import LONGEST_GRAM, needle_grams
 from models.tables import Chapter, Correction, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText
 
+# A filter matching at most this many measures keeps all their ids in memory (see `matches`).
+LISTED_MATCHES = 1000
 # The full texts are served by /source, not with every document.
 FULL_TEXTS = {"source_text", "source_text_hans", "restored_text", "restored_text_hans"}
 DOCUMENT_SUMMARY = [c for c in Document.__table__.columns if c.name not in FULL_TEXTS]
+
+
+@dataclass(frozen=True)
+class Plan:
+    statement: Any  # selects the ids of the matching measures
+    order: tuple  # their order, by number
+    total: int | None = None  # how many match, when the data says it without counting
 
 
 @dataclass(frozen=True)
@@ -30,10 +39,11 @@ class MeasureFilter:
     q: str | None = None
     descending: bool = False
 
-    def query(self, db: Database) -> tuple[Any, tuple]:
-        """(a statement selecting the ids of the matching measures, their order). It walks the
-        narrowest index in the measures' order: the unit's links (ix_measure_units_unit*), the
-        rarest gram of the search (ix_search_grams_order), or the measures themselves."""
+    def query(self, db: Database) -> Plan:
+        """How to find the matching measures: a statement selecting their ids, their order, and
+        their number when the data already says it. The statement walks the narrowest index in
+        the measures' order: the unit's links (ix_measure_units_unit*), the rarest gram of the
+        search (ix_search_grams_order), or the measures themselves."""
         if self.unit:
             entry = [MeasureUnit.unit_id == self.unit.unit_id]
             if self.unit.designation:
@@ -45,7 +55,9 @@ class MeasureFilter:
             by_index, by_text = _search_conditions(db, to_hans(self.q), MeasureUnit.measure_id) if self.q else ([], [])
             statement = select(MeasureUnit.measure_id).where(*entry, *by_index)
             statement = _joined(statement, MeasureUnit.measure_id, self._chapter_conditions(), by_text)
-            return statement, (MeasureUnit.document_id, MeasureUnit.measure_number)
+            plain = not self.unit.designation and replace(self, descending=False) == MeasureFilter(unit=self.unit)
+            total = db.unit_by_id[self.unit.unit_id]["measure_count"] if plain else None  # a unit is listed once per measure
+            return Plan(statement, (MeasureUnit.document_id, MeasureUnit.measure_number), total)
         conditions = self._chapter_conditions()
         if self.lead is not None:  # without a unit: a measure with a first (or a later) entry
             position = MeasureUnit.position == 1 if self.lead else MeasureUnit.position > 1
@@ -53,15 +65,18 @@ class MeasureFilter:
         if self.q:
             needle = to_hans(self.q)
             rarest = _rarest_grams(db, needle)
+            order = (SearchGram.document_id, SearchGram.number)
             if rarest is None:
-                return select(SearchGram.measure_id).where(false()), (SearchGram.document_id, SearchGram.number)
-            entry = [SearchGram.gram == rarest[0]] + ([SearchGram.document_id == self.document] if self.document else [])
-            by_index, by_text = _search_conditions(db, needle, SearchGram.measure_id, rarest[1:])
-            statement = select(SearchGram.measure_id).where(*entry, *by_index)
-            return _joined(statement, SearchGram.measure_id, conditions, by_text), (SearchGram.document_id, SearchGram.number)
+                return Plan(select(SearchGram.measure_id).where(false()), order, 0)
+            (gram, count), others = rarest[0], [g for g, _ in rarest[1:]]
+            entry = [SearchGram.gram == gram] + ([SearchGram.document_id == self.document] if self.document else [])
+            by_index, by_text = _search_conditions(db, needle, SearchGram.measure_id, others)
+            statement = _joined(select(SearchGram.measure_id).where(*entry, *by_index), SearchGram.measure_id, conditions, by_text)
+            only_the_needle = gram == needle and not conditions and not self.document  # its gram's count is the answer
+            return Plan(statement, order, count if only_the_needle else None)
         if self.document:
             conditions.append(Measure.document_id == self.document)
-        return select(Measure.id).where(*conditions), (Measure.document_id, Measure.number)
+        return Plan(select(Measure.id).where(*conditions), (Measure.document_id, Measure.number))
 
     def _chapter_conditions(self) -> list[Any]:
         found: list[Any] = []
@@ -82,27 +97,27 @@ def _joined(statement: Any, measure_id: Any, on_measure: list[Any], on_text: lis
     return statement
 
 
-def _rarest_grams(db: Database, needle: str) -> list[str] | None:
-    """The needle's two rarest grams (the needle itself if it is one or two characters), or None
-    when one of its grams is in no measure."""
-    wanted = {needle} if len(needle) <= 2 else grams(needle)
-    counts = {row["gram"]: row["measures"] for row in db.all(select(GramCount.gram, GramCount.measures).where(GramCount.gram.in_(wanted)))}
+def _rarest_grams(db: Database, needle: str) -> list[tuple[str, int]] | None:
+    """The needle's (at most) two rarest grams with how many measures hold each, or None when one
+    of its grams is in no measure."""
+    wanted = needle_grams(needle)
+    counts = db.all(select(GramCount.gram, GramCount.measures).where(GramCount.gram.in_(wanted)))
     if len(counts) < len(wanted):
         return None
-    return sorted(wanted, key=lambda gram: (counts[gram], gram))[:2]
+    return sorted(((row["gram"], row["measures"]) for row in counts), key=lambda pair: (pair[1], pair[0]))[:2]
 
 
 def _search_conditions(db: Database, needle: str, measure_id: Any, rarest: list[str] | None = None) -> tuple[list[Any], list[Any]]:
     """A literal substring of the Simplified title or body, as (conditions search_grams answers,
-    conditions on search_texts). Holding the needle's rarest grams is necessary; for a needle of
-    one or two characters it is sufficient (the needle is a gram), and a longer one is then checked
-    literally in the text."""
+    conditions on search_texts). Holding the needle's rarest grams is necessary; for a needle
+    short enough to be a gram it is sufficient, and a longer one is then checked literally."""
     if rarest is None:
-        rarest = _rarest_grams(db, needle)
-        if rarest is None:
+        found = _rarest_grams(db, needle)
+        if found is None:
             return [false()], []
+        rarest = [gram for gram, _ in found]
     by_index = [measure_id.in_(select(SearchGram.measure_id).where(SearchGram.gram == gram)) for gram in rarest]
-    by_text = [or_(contains(SearchText.title, needle), contains(SearchText.body, needle))] if len(needle) > 2 else []
+    by_text = [or_(contains(SearchText.title, needle), contains(SearchText.body, needle))] if len(needle) > LONGEST_GRAM else []
     return by_index, by_text
 
 
@@ -136,26 +151,51 @@ def measures(
 ) -> tuple[list[dict], int] | None:
     """One page of measures, with their units, and the total matching. With `memory_only`, None
     unless the memos can answer (see api.db.memory_first)."""
-    ids = matching_ids(db, replace(where, descending=False), memory_only)
-    if ids is None:
+    found = matches(db, where, memory_only)
+    if found is None:
         return None
-    total = len(ids)
+    total, ids = found.total, found.ids
     start = min(offset, total)
     end = total if limit is None else min(total, start + limit)
-    page = ids[start:end] if not where.descending else ids[total - end : total - start][::-1]  # the order keys are unique
-    found = measures_by_id(db, presenter, page, memory_only=memory_only)
-    return None if found is None else (found, total)
+    if ids is not None:
+        page = ids[start:end] if not where.descending else ids[total - end : total - start][::-1]  # the order keys are unique
+    elif memory_only:
+        return None
+    else:
+        plan = where.query(db)
+        order = [key.desc() for key in plan.order] if where.descending else plan.order
+        page = db.column(plan.statement.order_by(*order).limit(end - start).offset(start)) if end > start else []
+    presented = measures_by_id(db, presenter, page, memory_only=memory_only)
+    return None if presented is None else (presented, total)
 
 
-def matching_ids(db: Database, where: MeasureFilter, memory_only: bool = False) -> tuple[str, ...] | None:
-    """The ids of every measure matching `where`, in number order: one query per filter, then
-    kept in a bounded memo, so any page, either sort and the total come from one list."""
-    ids = db.match_memo.get(where)
-    if ids is None and not memory_only:
-        statement, order = where.query(db)
-        ids = tuple(db.column(statement.order_by(*order)))
-        db.match_memo.put(where, ids)
-    return ids
+@dataclass(frozen=True)
+class Matches:
+    """How many measures match a filter and, when they are few, all their ids in number order."""
+
+    total: int
+    ids: tuple[str, ...] | None
+
+    def __len__(self) -> int:  # what it weighs in the memo
+        return len(self.ids) if self.ids is not None else 1
+
+
+def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Matches | None:
+    """What matches `where`, from a bounded memo. Up to LISTED_MATCHES ids are kept, so any page,
+    either sort and the total of a small result come from one list; a larger result keeps only
+    its total, and each page is its own query (an index walk in number order)."""
+    key = replace(where, descending=False)
+    found = db.match_memo.get(key)
+    if found is None and not memory_only:
+        plan = key.query(db)
+        ids = db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
+        if len(ids) <= LISTED_MATCHES:
+            found = Matches(len(ids), tuple(ids))
+        else:
+            total = plan.total if plan.total is not None else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
+            found = Matches(total, None)
+        db.match_memo.put(key, found)
+    return found
 
 
 def measures_by_id(db: Database, presenter: Presenter, ids: Sequence[str], *, memory_only: bool = False) -> list[dict] | None:

@@ -22,13 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from api.cache import LRU
 from models.db import make_engine
 from models.scripts import to_hans
-from models.tables import Chapter, DatasetInfo, Document, Unit
+from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit
 
 T = TypeVar("T")
-# Memo bounds, per worker: presented measures, and the ids of the measures matching a filter
-# (counted in ids: 200,000 ids are about 17 MiB of strings).
+# Memo bounds, per worker: presented measures, and what matches a filter (counted in ids: 100,000
+# ids are about 8 MiB of strings).
 MEASURE_MEMO_ENTRIES = 1024
-MATCH_MEMO_IDS = 200_000
+MATCH_MEMO_IDS = 100_000
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -90,8 +90,13 @@ class Database:
             raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {reason}") from error
         if "dataset_version" not in info:
             raise DatabaseUnavailable("the database holds no dataset version: rebuild it with `policy-api build`")
-        self.version: str = info["dataset_version"]
         self.schema_version: str = info.get("schema_version", "")
+        if self.schema_version != SCHEMA_VERSION:
+            raise DatabaseUnavailable(
+                f"the database has schema version {self.schema_version or '(none)'}, this API reads version {SCHEMA_VERSION}: "
+                "rebuild it with `policy-api build`"
+            )
+        self.version: str = info["dataset_version"]
         self.unit_by_id = {unit["id"]: unit for unit in self.units}
         self.unit_names = self._unit_names()
         # What a chapter filter may name: an id, or a number alone or within a document.
@@ -99,7 +104,7 @@ class Database:
         self.chapter_numbers = {(document, number) for _, document, number in chapters} | {(None, n) for _, _, n in chapters}
         # See api.collections: presented measures, and the ordered ids matching each filter.
         self.measure_memo = LRU(MEASURE_MEMO_ENTRIES)
-        self.match_memo = LRU(MEASURE_MEMO_ENTRIES, MATCH_MEMO_IDS, size=len)
+        self.match_memo = LRU(MEASURE_MEMO_ENTRIES, MATCH_MEMO_IDS, size=len)  # of api.collections.Matches
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""

@@ -325,7 +325,7 @@ class Root(Schema):
     name: str = Field(examples=["Policy documents open-data API"])
     api_version: Literal["v1"] = "v1"
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
-    schema_version: str = Field(description="Version of the database schema.", examples=["1"])
+    schema_version: str = Field(description="Version of the database schema.", examples=["2"])
     licence: Licence
     source: str = Field(description="Where the documents come from.")
     documents: int = Field(ge=0, examples=[1])

@@ -13,6 +13,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+# The shape of the database, stored with every build: the API refuses a database of another
+# shape rather than misread it. 2: search_grams holds runs of up to three characters.
+SCHEMA_VERSION = "2"
+
 
 class SourcePosition(SQLModel):
     line: int
@@ -117,9 +121,9 @@ class Unit(SQLModel, table=True):
 
 
 class SearchGram(SQLModel, table=True):
-    """A search index derived from the measures: every character and every pair of adjacent
-    characters of each measure's Simplified title and of its body. A literal search starts from
-    the measures holding the query's rarest grams instead of reading every measure."""
+    """A search index derived from the measures: every run of one to three adjacent characters
+    (models/search.py) of each measure's Simplified title and of its body. A literal search starts
+    from the measures holding the query's rarest grams instead of reading every measure."""
 
     __tablename__ = "search_grams"
     # The search walks one gram's measures in the measures' order, without reading them.

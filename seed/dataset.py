@@ -13,14 +13,13 @@ from sqlmodel import SQLModel
 
 from models.scripts import to_hans
 from models.search import grams
-from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchText, Unit
+from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchText, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
 from seed.restore import restore
 from seed.units import Registry
 
-SCHEMA_VERSION = "1"
 DOCUMENTS_DIR = Path(__file__).parent / "documents"
 
 

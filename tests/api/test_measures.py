@@ -169,3 +169,47 @@ def test_a_filter_seen_before_is_answered_from_memory_and_a_new_one_from_the_dat
             assert gone.status_code == 503 and gone.headers["content-type"] == "application/problem+json"
         finally:
             app.state.db.engine = engine
+
+
+FILTERS = [
+    {},
+    {"unit": "townships"},
+    {"unit": "科技局"},
+    {"unit": "finance", "lead": "false"},
+    {"lead": "true"},
+    {"chapter": "2"},
+    {"document": "lianzhengzong-2021-127"},
+    {"q": "产"},
+    {"q": "产业"},
+    {"q": "數字經"},  # three characters: one gram, exact
+    {"q": "数字经济"},  # four: candidates from its grams, checked literally
+    {"q": "产业", "unit": "finance"},
+    {"q": "产业", "chapter": "2"},
+    {"q": "沒有這樣的話"},
+]
+
+
+@pytest.mark.parametrize("params", FILTERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all")
+def test_a_large_result_paged_by_queries_equals_one_listed_in_memory(app_settings, monkeypatch, params):
+    """Results of up to LISTED_MATCHES measures are listed in memory; larger ones are counted
+    (or their count read from the index) and paged by queries. Both ways give the same pages."""
+    from fastapi.testclient import TestClient
+
+    from api import collections
+    from api.main import create_app
+
+    def pages(client):
+        return [
+            client.get("/v1/measures", params={**params, "sort": sort, "limit": limit, "offset": offset}).json()
+            for sort in ("number", "-number")
+            for limit, offset in ((100, 0), (3, 0), (3, 2), (7, 5), (5, 30))
+        ]
+
+    settings = app_settings.model_copy(update={"response_cache_entries": 0})
+    with TestClient(create_app(settings)) as client:
+        listed = pages(client)
+    monkeypatch.setattr(collections, "LISTED_MATCHES", 0)
+    with TestClient(create_app(settings)) as client:
+        queried = pages(client)
+    assert queried == listed
+    assert any(page["data"] for page in listed) or params == {"q": "沒有這樣的話"}

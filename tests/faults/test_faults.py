@@ -5,13 +5,16 @@ sockets, 127.0.0.1 only; every wait is bounded."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
+from models.tables import SCHEMA_VERSION
 from tests.faults.server import Server, get
 from tests.pg import PostgresServer, binaries
 
@@ -35,6 +38,19 @@ def test_an_unreadable_database_stops_the_server_with_a_clear_error(tmp_path):
     result = serve_exit(tmp_path, f"sqlite:///{broken}")
     assert result.returncode == 1
     assert result.stderr.strip() == f"cannot serve: cannot read the dataset from sqlite:///{broken}: file is not a database"
+
+
+def test_a_database_of_another_schema_version_stops_the_server_with_a_clear_error(built_db, tmp_path):
+    """An older build would be misread (its search index holds shorter grams): refused, not served."""
+    old = tmp_path / "old.sqlite3"
+    shutil.copyfile(built_db, old)
+    with sqlite3.connect(old) as connection:
+        connection.execute("update dataset_info set value = '1' where key = 'schema_version'")
+    result = serve_exit(tmp_path, f"sqlite:///{old}")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"cannot serve: the database has schema version 1, this API reads version {SCHEMA_VERSION}: rebuild it with `policy-api build`"
+    )
 
 
 def test_uvicorn_without_the_cli_also_refuses_to_start(tmp_path):
