@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api import collections
 from api.collections import MeasureFilter
 from api.db import Database, memory_first
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.negotiation import Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_responses
@@ -86,24 +88,47 @@ def measure_filter(
     return MeasureFilter(document, chapter_id, chapter_number, target, lead, q, descending=sort == "-number")
 
 
-@router.get("", response_model=Page[MeasurePublic], responses=list_responses())
-async def list_measures(
-    request: Request,
-    db: DB,
-    representation: ListRep,
+@dataclass(frozen=True)
+class MeasureListParams:
+    """The query parameters of both measure lists (this one adds `chapter` and `unit`)."""
+
+    document: str | None
+    lead: bool | None
+    q: str | None
+    sort: str
+    limit: int
+    offset: int
+
+
+async def measure_list_params(
     document: DocumentQuery = None,
-    chapter: ChapterQuery = None,
-    unit: UnitQuery = None,
     lead: LeadQuery = None,
     q: SearchQuery = None,
     sort: MeasureSort = "number",
     limit: Limit = 50,
     offset: Offset = 0,
+) -> MeasureListParams:
+    return MeasureListParams(document, lead, q, sort, limit, offset)
+
+
+MeasureList = Annotated[MeasureListParams, Depends(measure_list_params)]
+
+
+async def measures_page(
+    request: Request, db: Database, representation: Representation, params: MeasureListParams, chapter: str | None, unit: str | None
+) -> Response:
+    """A page of the measures matching the filters, answered from memory when it can be."""
+    where = measure_filter(db, document=params.document, chapter=chapter, unit=unit, lead=params.lead, q=params.q, sort=params.sort)
+    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, params.limit, params.offset)
+    return page_response(request, representation, "measures", items, total, params.limit, params.offset)
+
+
+@router.get("", response_model=Page[MeasurePublic], responses=list_responses())
+async def list_measures(
+    request: Request, db: DB, params: MeasureList, representation: ListRep, chapter: ChapterQuery = None, unit: UnitQuery = None
 ) -> Response:
     """Measures, filtered by document, chapter, responsible unit or text, in either script."""
-    where = measure_filter(db, document=document, chapter=chapter, unit=unit, lead=lead, q=q, sort=sort)
-    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, limit, offset)
-    return page_response(request, representation, "measures", items, total, limit, offset)
+    return await measures_page(request, db, representation, params, chapter, unit)
 
 
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())

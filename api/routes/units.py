@@ -6,12 +6,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api import collections
-from api.db import memory_first
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_responses
-from api.routes.measures import DocumentQuery, LeadQuery, MeasureSort, SearchQuery, measure_filter
+from api.routes.measures import MeasureList, measures_page
 from models.schemas import MeasurePublic, Page, UnitKind, UnitPublic
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
@@ -57,21 +56,8 @@ def get_unit(request: Request, db: DB, representation: Rep, unit_id: UnitId) -> 
 
 
 @router.get("/{unit_id}/measures", response_model=Page[MeasurePublic], responses=list_responses())
-async def list_unit_measures(
-    request: Request,
-    db: DB,
-    representation: ListRep,
-    unit_id: UnitId,
-    document: DocumentQuery = None,
-    lead: LeadQuery = None,
-    q: SearchQuery = None,
-    sort: MeasureSort = "number",
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Response:
+async def list_unit_measures(request: Request, db: DB, unit_id: UnitId, params: MeasureList, representation: ListRep) -> Response:
     """The measures a unit is responsible for (as `/v1/measures?unit=`)."""
     if unit_id not in db.unit_by_id:
         raise not_found(f"no unit with id {unit_id!r}")
-    where = measure_filter(db, document=document, unit=unit_id, lead=lead, q=q, sort=sort)
-    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, limit, offset)
-    return page_response(request, representation, "measures", items, total, limit, offset)
+    return await measures_page(request, db, representation, params, chapter=None, unit=unit_id)
