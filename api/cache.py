@@ -62,13 +62,22 @@ class LRU:
 
 
 class Entry:
-    __slots__ = ("body", "etag", "headers", "not_modified_headers")
+    """A stored 200 as the messages that replay it, and those of its 304 (built once: every replay
+    sends these very objects, so layers outside must not edit them in place; none does)."""
+
+    __slots__ = ("etag", "not_modified", "ok", "size")
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        # Tuples: every replay sends these very objects, so nothing outside may edit them in place.
-        self.headers, self.body = tuple(headers), body
         self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
-        self.not_modified_headers = tuple((k, v) for k, v in headers if k not in BODY_HEADERS)
+        self.size = len(body)
+        self.ok = (
+            {"type": "http.response.start", "status": 200, "headers": tuple(headers)},
+            {"type": "http.response.body", "body": body},
+        )
+        self.not_modified = (
+            {"type": "http.response.start", "status": 304, "headers": tuple((k, v) for k, v in headers if k not in BODY_HEADERS)},
+            {"type": "http.response.body", "body": b""},
+        )
 
 
 # The request headers a cached response depends on, besides the path and the query string:
@@ -79,7 +88,7 @@ KEY_HEADERS = (b"accept", b"accept-language", b"accept-encoding", b"origin")
 class ResponseCache:
     def __init__(self, app: ASGIApp, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
         self.app = app
-        self.entries = LRU(max_entries, max_bytes, size=lambda entry: len(entry.body))
+        self.entries = LRU(max_entries, max_bytes, size=lambda entry: entry.size)
 
     def key(self, scope: Scope) -> tuple[tuple, str | None] | None:
         """(What the response depends on, the If-None-Match value), or None when the response
@@ -108,12 +117,10 @@ class ResponseCache:
         entry = self.entries.get(key)
         if entry is None:
             await self.app(scope, receive, self._recorder(key, send))
-        elif if_none_match is not None and matches(if_none_match, entry.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
-            await send({"type": "http.response.body", "body": b""})
         else:
-            await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
-            await send({"type": "http.response.body", "body": entry.body})
+            start, body = entry.not_modified if if_none_match is not None and matches(if_none_match, entry.etag) else entry.ok
+            await send(start)
+            await send(body)
 
     def _recorder(self, key: tuple, send: Send) -> Send:
         headers: list[tuple[bytes, bytes]] | None = None

@@ -63,12 +63,12 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = ""
+        request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")
                 break
-        if not CLIENT_REQUEST_ID.match(request_id):
+        if request_id is None or not CLIENT_REQUEST_ID.match(request_id):
             request_id = new_request_id()
         id_header = (b"x-request-id", request_id.encode())
         response = {"status": 500, "bytes": 0}
@@ -76,7 +76,8 @@ class AccessLog:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                # A new message: the one given may be sent again (a replayed cache entry).
+                message = {**message, "headers": [*message.get("headers", ()), id_header]}
             elif message["type"] == "http.response.body":
                 response["bytes"] += len(message.get("body", b""))
             await send(message)

@@ -96,7 +96,7 @@ def test_the_cache_is_bounded(app_settings):
             assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
         cache = next(m for m in _middlewares(app) if isinstance(m, ResponseCache))
         assert len(cache.entries) == 8
-        assert cache.entries.size == sum(len(e.body) for e in cache.entries.items.values())
+        assert cache.entries.size == sum(len(e.ok[1]["body"]) for e in cache.entries.items.values())
 
 
 def _middlewares(app):
