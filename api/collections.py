@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
 from sqlalchemy import exists, false, func, or_, select
 
 from api.db import Database, UnitTarget, contains
@@ -147,10 +148,17 @@ def chapters(
 
 
 def measures(
-    db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0, *, memory_only: bool = False
-) -> tuple[list[dict], int] | None:
+    db: Database,
+    presenter: Presenter,
+    where: MeasureFilter,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    memory_only: bool = False,
+    encoded: bool = False,
+) -> tuple[list[Any], int] | None:
     """One page of measures, with their units, and the total matching. With `memory_only`, None
-    unless the memos can answer (see api.db.memory_first)."""
+    unless the memos can answer (see api.db.memory_first); `encoded`: see measures_by_id."""
     found = matches(db, where, memory_only)
     if found is None:
         return None
@@ -165,7 +173,7 @@ def measures(
         plan = where.query(db)
         order = [key.desc() for key in plan.order] if where.descending else plan.order
         page = db.column(plan.statement.order_by(*order).limit(end - start).offset(start)) if end > start else []
-    presented = measures_by_id(db, presenter, page, memory_only=memory_only)
+    presented = measures_by_id(db, presenter, page, memory_only=memory_only, encoded=encoded)
     return None if presented is None else (presented, total)
 
 
@@ -198,24 +206,34 @@ def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Ma
     return found
 
 
-def measures_by_id(db: Database, presenter: Presenter, ids: Sequence[str], *, memory_only: bool = False) -> list[dict] | None:
-    """Presented measures in the order of `ids`. A presented measure depends only on its row, its
-    links and the presenter, so it is kept in a bounded memo (read-only: callers copy to change).
-    With `memory_only`, None unless every one is in the memo."""
+def measures_by_id(
+    db: Database, presenter: Presenter, ids: Sequence[str], *, memory_only: bool = False, encoded: bool = False
+) -> list[Any] | None:
+    """Presented measures in the order of `ids`, as dicts or, `encoded`, as their JSON (an
+    orjson.Fragment, which a response splices in without serialising it again). A presented
+    measure depends only on its row, its links and the presenter, so its JSON is kept in a bounded
+    memo: compact (about 2.5 KB where the dicts take 18 KB) and ready to send. With `memory_only`,
+    None unless every one is in the memo. An unknown id is left out."""
     if len(ids) > db.measure_memo.max_entries // 2:  # a whole collection (the exports): no memo
         if memory_only:
             return None
         rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))}
-        return present_measures(db, presenter, [rows[i] for i in ids])
-    found = {i: db.measure_memo.get((i, presenter)) for i in ids}
-    missing = [i for i, measure in found.items() if measure is None]
+        presented = present_measures(db, presenter, [rows[i] for i in ids])
+        return [orjson.Fragment(orjson.dumps(m)) for m in presented] if encoded else presented
+    json_by_id = {i: db.measure_memo.get((i, presenter)) for i in ids}
+    missing = [i for i, data in json_by_id.items() if data is None]
+    fresh: dict[str, dict] = {}
     if missing:
         if memory_only:
             return None
         for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
-            db.measure_memo.put((measure["id"], presenter), measure)
-            found[measure["id"]] = measure
-    return [found[i] for i in ids if found[i] is not None]  # an unknown id (get_measure) is left out
+            fresh[measure["id"]] = measure
+            json_by_id[measure["id"]] = orjson.dumps(measure)
+            db.measure_memo.put((measure["id"], presenter), json_by_id[measure["id"]])
+    found = [(i, data) for i in ids if (data := json_by_id[i]) is not None]
+    if encoded:
+        return [orjson.Fragment(data) for _, data in found]
+    return [fresh[i] if i in fresh else orjson.loads(data) for i, data in found]
 
 
 def units(

@@ -10,7 +10,7 @@ from api import collections
 from api.collections import MeasureFilter
 from api.db import Database, memory_first
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
-from api.negotiation import Representation
+from api.negotiation import JSON, Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_responses
@@ -119,7 +119,9 @@ async def measures_page(
 ) -> Response:
     """A page of the measures matching the filters, answered from memory when it can be."""
     where = measure_filter(db, document=params.document, chapter=chapter, unit=unit, lead=params.lead, q=params.q, sort=params.sort)
-    items, total = await memory_first(collections.measures, db, presenter(request, representation), where, params.limit, params.offset)
+    encoded = representation.format == JSON  # JSON pages splice in each measure's memoised JSON
+    page = (db, presenter(request, representation), where, params.limit, params.offset)
+    items, total = await memory_first(collections.measures, *page, encoded=encoded)
     return page_response(request, representation, "measures", items, total, params.limit, params.offset)
 
 
@@ -134,7 +136,7 @@ async def list_measures(
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())
 async def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
     """One measure with its ordered responsible units."""
-    found = await memory_first(collections.measures_by_id, db, presenter(request, representation), [measure_id])
+    found = await memory_first(collections.measures_by_id, db, presenter(request, representation), [measure_id], encoded=True)
     if not found:
         raise not_found(f"no measure with id {measure_id!r}")
     return item_response(request, representation, found[0])
