@@ -296,6 +296,56 @@ def wrk(
     return result
 
 
+def replay(server: Server, paths: list[str], connections: int = 32, timeout: float = 900) -> WrkResult:
+    """Send exactly `paths`, each once, over `connections` keep-alive connections (an asyncio
+    client in this process, on the load core), and measure like `wrk`. Unlike a timed wrk run,
+    two servers given the same paths answer exactly the same requests: what a first-request
+    comparison between servers of different speeds needs."""
+    import asyncio
+
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(pending) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            for path in pending:  # one iterator shared by every worker: each path goes out once
+                started = time.perf_counter()
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode("ascii"))
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                length = next(int(line.split(":", 1)[1]) for line in head if line.lower().startswith("content-length:"))
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                errors += not head[0].split()[1].startswith(("2", "3"))
+        finally:
+            writer.close()
+
+    async def run_all() -> None:
+        pending = iter(paths)
+        await asyncio.gather(*(worker(pending) for _ in range(connections)))
+
+    server_before, machine_before = cpu_seconds(server.pid), machine_busy_seconds()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    asyncio.run(asyncio.wait_for(run_all(), timeout))
+    seconds = time.monotonic() - started
+    own_after = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu = cpu_seconds(server.pid) - server_before
+    client_cpu = (own_after.ru_utime + own_after.ru_stime) - (own.ru_utime + own.ru_stime)
+    latencies.sort()
+    return WrkResult(
+        requests=len(latencies),
+        seconds=seconds,
+        rps=len(latencies) / seconds,
+        p50_ms=latencies[len(latencies) // 2] * 1e3,
+        p99_ms=latencies[int(len(latencies) * 0.99)] * 1e3,
+        non_2xx_3xx=errors,
+        server_cpu_us=server_cpu * 1e6 / len(latencies),
+        other_cpu=max(0.0, machine_busy_seconds() - machine_before - server_cpu - client_cpu) / seconds,
+    )
+
+
 QUIET = 0.1  # cores that other processes may use during a run before it counts as disturbed
 
 

@@ -1,6 +1,6 @@
 """Scale: does a query cost the same on 1,000 documents as on the one real document?
 
-    python3 bench/scale.py [--documents 1000] [--duration S] [--repetitions N] [--workdir DIR] [--keep]
+    python3 bench/scale.py [--documents 1000] [--requests N] [--repetitions N] [--workdir DIR]
 
 1. Writes a synthetic corpus into a temporary directory (never into the repo): N copies of
    seed/documents/000_5373e258ee6222e7.txt numbered 連政綜〔2021〕1000號, 1001號, ... so each is a
@@ -9,9 +9,12 @@
    mark no erratum accounts for).
 2. Builds one database from all of them with `python3 -m api.cli build <paths> --database-url ...`
    and reports the build time, and builds the one-document database beside it.
-3. Runs our API on each (pinned to core 1, wrk on core 0, the response cache off so that no replay
-   hides the cost) and measures first requests (distinct query strings) for a paged unit-filtered
-   list and a full-text query, interleaved, and prints the cost ratio 1,000 documents / 1 document.
+3. Runs our API on each (pinned to core 1, the response cache off so that no replayed answer
+   hides the cost) and measures first requests for a paged unit-filtered list and a full-text
+   query: each run sends the same N distinct query strings to both databases, over 32 keep-alive
+   connections from a client on core 0 (`harness.replay`; a timed wrk run would send the faster
+   server further into the pool, where its memos are warmer), interleaved. It prints the server
+   CPU per request and the cost ratio 1,000 documents / 1 document.
 4. Streams the full-corpus CSV export from a fresh server and reports its peak RSS during the
    download (or "not available" when the endpoint answers 404).
 
@@ -41,14 +44,15 @@ import harness as h  # noqa: E402
 SOURCE = h.ROOT / "seed" / "documents" / "000_5373e258ee6222e7.txt"
 NUMBER = "連政綜〔2021〕127號"
 # The raw text carries pinyin annotations (發(fā)展): these are the exact strings of the source.
+VARIANTS = ("", "sort=-number&", "script=hans&", "sort=-number&script=hans&")
 QUOTE_FIXES = {"發(fā)展”的貫徹": "發(fā)展的貫徹", "設立”辦不成事“窗口": "設立“辦不成事”窗口"}
 
 
 class Measurement:
     """One query kind on one server: a pool of distinct paths, consumed once, in order."""
 
-    def __init__(self, name: str, server: h.Server, pool: list[str], paths: Path):
-        self.name, self.server, self.pool, self.paths = name, server, pool, paths
+    def __init__(self, name: str, server: h.Server, pool: list[str]):
+        self.name, self.server, self.pool = name, server, pool
         self.next = 0  # the pool index of the next unused query string
         self.latencies: list[float] = []
         self.results: list[h.WrkResult] = []
@@ -67,42 +71,37 @@ class Measurement:
 
     @property
     def slow(self) -> bool:
-        return h.median(self.latencies) > 0.5  # 32 in flight would exceed wrk's 30 s timeout
+        return h.median(self.latencies) > 0.5  # 32 in flight at a time: minutes per run
 
-    def wrk(self, duration: float, retries: int = 2) -> h.WrkResult:
-        """A run of wrk, repeated up to `retries` times while other processes disturb it; the least
-        disturbed attempt counts."""
-        attempts = [self._wrk(duration)]
+    def run(self, requests: int, retries: int = 2) -> h.WrkResult:
+        """The next `requests` paths of the pool, each sent once (the same ones to every server
+        measured with this pool), repeated up to `retries` times while other processes disturb
+        it; the least disturbed attempt counts."""
+        attempts = [self._replay(requests)]
         while h.disturbed(attempts[-1]) and len(attempts) <= retries:
             print(f"    disturbed ({attempts[-1].other_cpu:.2f} core used by other processes), again", flush=True)
             h.wait_quiet(30)
-            attempts.append(self._wrk(duration))
+            attempts.append(self._replay(requests))
         result = min(attempts, key=lambda r: r.other_cpu or 0.0)
         self.results.append(result)
         return result
 
-    def _wrk(self, duration: float) -> h.WrkResult:
-        result = h.wrk(
-            self.server.base + "/",
-            duration,
-            self.server.pid,
-            script=h.BENCH / "paths.lua",
-            script_args=[str(self.paths), str(self.next % len(self.pool))],
-            timeout=30,
-        )
-        self.next += result.requests + 64  # wrk keeps up to 32 requests in flight
-        return result
+    def _replay(self, requests: int) -> h.WrkResult:
+        paths = [self.pool[(self.next + i) % len(self.pool)] for i in range(requests)]
+        self.next += requests
+        return h.replay(self.server, paths)
 
     @property
     def method(self) -> str:
         if not self.results:
             return "sequential"
-        return "wrk" if self.next <= len(self.pool) else f"wrk (pool of {len(self.pool):,} wrapped: strings repeat, the response cache is off)"
+        return "replay" if self.next <= len(self.pool) else f"replay (pool of {len(self.pool):,} wrapped: strings repeat)"
 
     @property
     def cost_us(self) -> float:
-        rates = [r.rps for r in self.results if r.rps]
-        return 1e6 / h.median(rates) if rates else h.median(self.latencies) * 1e6
+        """Server CPU per request, median of the runs (or the median latency of sequential probes)."""
+        costs = [r.server_cpu_us for r in self.results if r.server_cpu_us]
+        return h.median(costs) if costs else h.median(self.latencies) * 1e6
 
     @property
     def errors(self) -> int:
@@ -129,13 +128,16 @@ def write_corpus(directory: Path, documents: int) -> list[Path]:
 
 
 def unit_pool(database: Path) -> list[str]:
-    """Distinct unit-filtered pages, valid (non-empty) on the one-document database, shuffled."""
+    """Unit-filtered pages that are full on the one-document database (limit <= what is left after
+    the offset), in both scripts and both orders, shuffled: both databases return pages of the
+    same size, so the ratio measures the corpus, not the page size."""
     counts = h.query(database, "select unit_id, count(distinct measure_id) from measure_units group by unit_id order by unit_id")
     pool = [
-        f"/v1/measures?unit={urllib.parse.quote(u)}&limit={limit}&offset={offset}"
+        f"/v1/measures?unit={urllib.parse.quote(u)}&{variant}limit={limit}&offset={offset}"
         for u, count in counts
-        for limit in range(1, 101)
+        for variant in VARIANTS
         for offset in range(count)
+        for limit in range(1, count - offset + 1)
     ]
     random.Random(0).shuffle(pool)
     return pool
@@ -151,13 +153,18 @@ def deep_pool(database: Path) -> list[str]:
 
 def search_pool(database: Path) -> list[str]:
     """Full-text queries: every distinct 2- and 3-character run of Chinese in the measures'
-    Simplified text (each one matches at least one measure), with page sizes 10..30."""
-    texts = [row[0] for row in h.query(database, "select title_hans || body_hans from measures")]
+    Simplified text, each with page sizes that are full on the one-document database (1, half and
+    all of its matches there, at most 30), in both orders, shuffled."""
+    texts = [row[0] for row in h.query(database, "select title_hans || ' ' || body_hans from measures")]
     needles = set()
     for text in texts:
         for run in re.findall(r"[\u4e00-\u9fff]+", text):
             needles.update(run[i : i + n] for n in (2, 3) for i in range(len(run) - n + 1))
-    pool = [f"/v1/measures?q={urllib.parse.quote(q)}&limit={limit}" for q in sorted(needles) for limit in (10, 20, 30)]
+    pool = []
+    for q in sorted(needles):
+        matches = sum(q in text for text in texts)
+        for limit in sorted({1, (matches + 1) // 2, min(matches, 30)}):
+            pool += [f"/v1/measures?q={urllib.parse.quote(q)}&{sort}limit={limit}" for sort in ("", "sort=-number&")]
     random.Random(2).shuffle(pool)
     return pool
 
@@ -216,7 +223,7 @@ def stream_export(server: h.Server, path: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=1000, help="synthetic documents (default 1000)")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument("--requests", type=int, default=2000, help="query strings per run, the same for both databases (default 2000)")
     parser.add_argument("--repetitions", type=int, default=3, help="interleaved repetitions (default 3)")
     parser.add_argument("--workdir", type=Path, help="keep the corpus and databases here and reuse them on the next run")
     parser.add_argument("--export-path", default="/v1/exports/measures.csv", help="the full-corpus CSV export")
@@ -272,40 +279,45 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         "paged unit filter, limit 20 at any offset": (deep_pool(many), (many,)),
     }
     runs = {}
-    for index, (name, (pool, databases)) in enumerate(queries.items()):
-        paths = workdir / f"{index}.paths"
-        paths.write_text("\n".join(pool) + "\n")
+    for name, (pool, databases) in queries.items():
         print(f"pool '{name}': {len(pool):,} distinct query strings, e.g. {pool[0]}")
         for db in databases:
-            runs[(name, db)] = Measurement(name, servers[db], pool, paths)
+            runs[(name, db)] = Measurement(name, servers[db], pool)
 
-    # A first request so slow that wrk would time out is measured by sequential requests instead.
+    # A first request so slow that 32 in flight would take minutes is measured by sequential requests.
     for (name, db), measurement in runs.items():
         measurement.probe()
         print(
             f"  first requests, {name} on {counts[db]:,} document(s): "
             + ", ".join(f"{s * 1e3:,.1f} ms" for s in measurement.latencies)
-            + ("  -> too slow for wrk: cost from these sequential requests" if measurement.slow else ""),
+            + ("  -> too slow: cost from these sequential requests" if measurement.slow else ""),
             flush=True,
         )
+    for name in queries:  # both databases continue from the same place in the pool
+        start = max(m.next for (n, _), m in runs.items() if n == name)
+        for (n, _), measurement in runs.items():
+            measurement.next = start if n == name else measurement.next
 
-    # Interleaved: (query, database) pairs in a rotating order; each run continues its pool where
-    # the previous one stopped, so no query string is sent twice to one server (until it wraps).
+    # Interleaved: (query, database) pairs in a rotating order. Each run sends the next --requests
+    # strings of its pool, so both databases answer exactly the same query strings, each once
+    # (until a pool wraps), whatever their speed.
     live = [key for key, measurement in runs.items() if not measurement.slow]
     for repetition in range(args.repetitions if live else 0):
         shift = repetition % len(live)
         for name, db in live[shift:] + live[:shift]:
-            result = runs[(name, db)].wrk(args.duration)
+            result = runs[(name, db)].run(args.requests)
             print(
-                f"  [{repetition + 1}/{args.repetitions}] {name} on {counts[db]:,} document(s): {result.rps:,.0f} req/s"
+                f"  [{repetition + 1}/{args.repetitions}] {name} on {counts[db]:,} document(s): "
+                f"{result.server_cpu_us:,.0f} µs of server CPU a request, {result.rps:,.0f} req/s"
                 + (f", {result.errors} errors" if result.errors else ""),
                 flush=True,
             )
 
     print(f"\nmachine: {h.machine()}")
     print(
-        f"wrk -t1 -c32 -d{max(1, round(args.duration))}s --timeout 30s, distinct query strings, "
-        f"{args.repetitions} repetition(s), medians; µs/req = 1e6 / req/s, or the median latency of sequential first requests\n"
+        f"{args.requests:,} distinct query strings per run over 32 keep-alive connections, the same strings for both databases, "
+        f"{args.repetitions} repetition(s), medians; µs/req = server CPU (utime + stime) per request, "
+        "or the median latency of sequential first requests\n"
     )
     n = f"{counts[many]:,} docs"
     print(f"| query | 1 doc µs/req | {n} µs/req | cost ratio {n} / 1 doc (target <= 3) | measured by | errors |")
@@ -320,7 +332,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     busy = [r.other_cpu for m in runs.values() for r in m.results if r.other_cpu is not None]
     if busy:
         quiet = "  <- the machine was not quiet: figures are noisy" if max(busy) > h.QUIET else ""
-        print(f"other processes during the wrk runs: median {h.median(busy):.2f}, max {max(busy):.2f} of a core{quiet}")
+        print(f"other processes during the runs: median {h.median(busy):.2f}, max {max(busy):.2f} of a core{quiet}")
     for db, server in servers.items():
         memory = h.memory_mib(server.pid)
         print(f"our RSS after the runs on {counts[db]:,} document(s): {memory['VmRSS']:.1f} MiB (peak {memory['VmHWM']:.1f} MiB)")
