@@ -1,4 +1,4 @@
-"""A bounded cache of finished responses, in front of FastAPI.
+"""A bounded cache of finished responses, which the front door (api/front.py) answers from.
 
 The data is immutable for a dataset version, so a response is a pure function of the request: its
 path, its query string and the headers that negotiate the representation (script, format, gzip)
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from api.responses import matches
 
@@ -62,8 +62,8 @@ class LRU:
 
 
 class Entry:
-    """A stored 200 as the messages that replay it, and those of its 304 (built once: every replay
-    sends these very objects, so layers outside must not edit them in place; none does)."""
+    """A stored 200 as the messages that replay it, and those of its 304, built once (the front
+    door sends copies with the request's id added)."""
 
     __slots__ = ("etag", "not_modified", "ok", "size")
 
@@ -86,11 +86,13 @@ KEY_HEADERS = (b"accept", b"accept-language", b"accept-encoding", b"origin")
 
 
 class ResponseCache:
-    def __init__(self, app: ASGIApp, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
-        self.app = app
+    """The store the front door (api/front.py) answers from: what a request is keyed by, the
+    entries, and a recorder that stores a 200 as FastAPI sends it."""
+
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
         self.entries = LRU(max_entries, max_bytes, size=lambda entry: entry.size)
 
-    def key(self, scope: Scope) -> tuple[tuple, str | None] | None:
+    def key(self, scope: Scope) -> tuple[tuple, bytes | None] | None:
         """(What the response depends on, the If-None-Match value), or None when the response
         must not come from the cache. The key is the request as sent (path, raw query string and
         the headers that negotiate): no parsing, so a hit costs a few dictionary operations, and
@@ -105,31 +107,24 @@ class ResponseCache:
                     return None  # a repeated header: rare, and FastAPI's reading of it decides
                 values[name] = value
         if_none_match = values.pop(b"if-none-match", None)
-        key = (path, scope["query_string"], *(values.get(name) for name in KEY_HEADERS))
-        return key, None if if_none_match is None else if_none_match.decode("latin-1")
+        return (path, scope["query_string"], *map(values.get, KEY_HEADERS)), if_none_match
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.key(scope) if scope["type"] == "http" else None
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        key, if_none_match = found
-        entry = self.entries.get(key)
-        if entry is None:
-            await self.app(scope, receive, self._recorder(key, send))
-        else:
-            start, body = entry.not_modified if if_none_match is not None and matches(if_none_match, entry.etag) else entry.ok
-            await send(start)
-            await send(body)
+    @staticmethod
+    def replay(entry: Entry, if_none_match: bytes | None) -> tuple[Message, Message]:
+        """The two messages that answer from `entry`: its 304 when If-None-Match matches."""
+        if if_none_match is not None and matches(if_none_match.decode("latin-1"), entry.etag):
+            return entry.not_modified
+        return entry.ok
 
-    def _recorder(self, key: tuple, send: Send) -> Send:
+    def recorder(self, key: tuple, send: Send) -> Send:
+        """`send`, storing the response under `key` if it is a finished 200 of the API's own."""
         headers: list[tuple[bytes, bytes]] | None = None
         chunks: list[bytes] = []
 
         async def record(message: Message) -> None:
             nonlocal headers
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = list(message.get("headers", []))  # before middleware outside edits them
+                headers = list(message.get("headers", []))  # as FastAPI sent them
             elif message["type"] == "http.response.body" and headers is not None:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, and one access line per request with its id."""
+"""Structured logs: one JSON object per line; request ids and the access line (written by the
+front door, api/front.py, for every request)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import uuid
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 access_log = logging.getLogger("api.access")
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # a caller's id is kept only if it is tame
@@ -51,49 +52,26 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
-class AccessLog:
-    """Gives every request an id (the caller's X-Request-ID if it is tame, else a new one), returns
-    it in X-Request-ID, and logs one line when the response is done."""
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-ID if it is tame, else a new one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if CLIENT_REQUEST_ID.match(given) else new_request_id()
+    return new_request_id()
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")
-                break
-        if request_id is None or not CLIENT_REQUEST_ID.match(request_id):
-            request_id = new_request_id()
-        id_header = (b"x-request-id", request_id.encode())
-        response = {"status": 500, "bytes": 0}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response["status"] = message["status"]
-                # A new message: the one given may be sent again (a replayed cache entry).
-                message = {**message, "headers": [*message.get("headers", ()), id_header]}
-            elif message["type"] == "http.response.body":
-                response["bytes"] += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                fields = {
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": scope["query_string"].decode("latin-1"),
-                    "status": response["status"],
-                    "bytes": response["bytes"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "client": scope["client"][0] if scope.get("client") else None,
-                }
-                access_log.info("request", extra={"fields": fields})
+def log_access(scope: Scope, request_id: str, status: int, size: int, started: float) -> None:
+    """One access line for a finished request (when api.access logs at INFO)."""
+    if access_log.isEnabledFor(logging.INFO):
+        fields = {
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
+            "status": status,
+            "bytes": size,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "client": scope["client"][0] if scope.get("client") else None,
+        }
+        access_log.info("request", extra={"fields": fields})

@@ -18,7 +18,7 @@ from api.cache import ResponseCache
 from api.config import Settings, exports_path, get_settings
 from api.db import Database
 from api.deps import check_query
-from api.logs import AccessLog
+from api.front import FrontDoor
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
 
@@ -35,11 +35,8 @@ EXPOSED_HEADERS = [
 
 
 class FrontedAPI(FastAPI):
-    """FastAPI behind a front door of pure ASGI layers (the access log, then the response cache).
-
-    The front door runs before FastAPI's own stack (its middleware, routing, validation), so a
-    response the cache already holds costs only the front door. Everything else, including the
-    lifespan, passes through to FastAPI unchanged."""
+    """FastAPI behind a front door (api/front.py) that answers cached responses before FastAPI's
+    own stack runs. Everything else, the lifespan included, passes through to FastAPI."""
 
     front: ASGIApp | None = None
 
@@ -98,10 +95,8 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
     )
     app.add_middleware(HeadAsGet)
-    front: ASGIApp = app.behind_front
-    if settings.response_cache_entries:
-        front = ResponseCache(front, max_entries=settings.response_cache_entries, max_bytes=settings.response_cache_mib * 2**20)
-    app.front = AccessLog(front)  # outermost: sees every request, gives each its id
+    cache = ResponseCache(settings.response_cache_entries, settings.response_cache_mib * 2**20) if settings.response_cache_entries else None
+    app.front = FrontDoor(app.behind_front, cache)
     return app
 
 
