@@ -14,6 +14,7 @@ and `max_bytes` of bodies, least recently used out first.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -30,35 +31,40 @@ BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 
 class LRU:
     """A mapping that keeps at most `max_entries` items and `max_bytes` of `size(item)`, dropping
-    the least recently used first."""
+    the least recently used first. Thread-safe: the database memos are read on the event loop and
+    filled from the threadpool at the same time."""
 
     def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
         self.items: OrderedDict[Hashable, Any] = OrderedDict()
         self.max_entries, self.max_bytes, self.size_of, self.size = max_entries, max_bytes, size, 0
+        self.lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
-        item = self.items.get(key)
-        if item is not None:
-            self.items.move_to_end(key)
-        return item
+        with self.lock:
+            item = self.items.get(key)
+            if item is not None:
+                self.items.move_to_end(key)
+            return item
 
     def put(self, key: Hashable, item: Any) -> None:
         if self.max_bytes is not None and self.size_of(item) > self.max_bytes:
             return  # it would push out everything else and still not fit
-        if key in self.items:
-            self.size -= self.size_of(self.items.pop(key))
-        self.items[key] = item
-        self.size += self.size_of(item)
-        while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
-            _, evicted = self.items.popitem(last=False)
-            self.size -= self.size_of(evicted)
+        with self.lock:
+            if key in self.items:
+                self.size -= self.size_of(self.items.pop(key))
+            self.items[key] = item
+            self.size += self.size_of(item)
+            while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
+                _, evicted = self.items.popitem(last=False)
+                self.size -= self.size_of(evicted)
 
     def __len__(self) -> int:
         return len(self.items)
 
     def clear(self) -> None:
-        self.items.clear()
-        self.size = 0
+        with self.lock:
+            self.items.clear()
+            self.size = 0
 
 
 class Entry:

@@ -112,3 +112,24 @@ def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
             assert "access-control-allow-origin" not in anonymous.headers
         cache = app.front.cache  # the front door answers from it, outside FastAPI
         assert len(cache.entries) == 3
+
+
+def test_the_memo_lru_serialises_threads():
+    """The database memos are read on the event loop and filled from the threadpool at once. An
+    unguarded get or put, interleaved with another, loses size updates or raises KeyError (seen
+    with threads switching every microsecond); each waits for the other instead."""
+    import threading
+
+    from api.cache import LRU
+
+    lru = LRU(2, 100, size=len)
+    lru.put("a", "xx")
+    for call, args in ((lru.put, ("b", "yyy")), (lru.get, ("a",)), (lru.clear, ())):
+        with lru.lock:  # another thread is in the middle of an operation
+            thread = threading.Thread(target=call, args=args)
+            thread.start()
+            thread.join(0.2)
+            assert thread.is_alive(), f"{call.__name__} did not wait for the operation under way"
+        thread.join(5)
+        assert not thread.is_alive()
+    assert len(lru) == 0 and lru.size == 0
