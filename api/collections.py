@@ -170,7 +170,7 @@ def measures(
     elif memory_only:
         return None
     else:
-        plan = where.query(db)
+        plan = found.plan
         order = [key.desc() for key in plan.order] if where.descending else plan.order
         page = db.column(plan.statement.order_by(*order).limit(end - start).offset(start)) if end > start else []
     presented = measures_by_id(db, presenter, page, memory_only=memory_only, encoded=encoded)
@@ -179,10 +179,12 @@ def measures(
 
 @dataclass(frozen=True)
 class Matches:
-    """How many measures match a filter and, when they are few, all their ids in number order."""
+    """How many measures match a filter, and either all their ids in number order (when they are
+    few) or the plan that reads any page of them (when they are many)."""
 
     total: int
-    ids: tuple[str, ...] | None
+    ids: tuple[str, ...] | None = None
+    plan: Plan | None = None
 
     def __len__(self) -> int:  # what it weighs in the memo
         return len(self.ids) if self.ids is not None else 1
@@ -190,18 +192,19 @@ class Matches:
 
 def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Matches | None:
     """What matches `where`, from a bounded memo. Up to LISTED_MATCHES ids are kept, so any page,
-    either sort and the total of a small result come from one list; a larger result keeps only
-    its total, and each page is its own query (an index walk in number order)."""
+    either sort and the total of a small result come from one list; a larger result keeps its
+    total and its plan, and each page is its own query (an index walk in number order)."""
     key = replace(where, descending=False)
     found = db.match_memo.get(key)
     if found is None and not memory_only:
         plan = key.query(db)
-        ids = db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
-        if len(ids) <= LISTED_MATCHES:
-            found = Matches(len(ids), tuple(ids))
+        known_large = plan.total is not None and plan.total > LISTED_MATCHES  # no need to list them to know
+        ids = None if known_large else db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
+        if ids is not None and len(ids) <= LISTED_MATCHES:
+            found = Matches(len(ids), ids=tuple(ids))
         else:
-            total = plan.total if plan.total is not None else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
-            found = Matches(total, None)
+            total = plan.total if known_large else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
+            found = Matches(total, plan=plan)
         db.match_memo.put(key, found)
     return found
 
