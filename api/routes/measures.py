@@ -100,6 +100,8 @@ class MeasureListParams:
     offset: int
 
 
+# A function, not the dataclass itself as the dependency: FastAPI runs a class in the threadpool,
+# and that hop costs more than the rest of a request answered from memory.
 async def measure_list_params(
     document: DocumentQuery = None,
     lead: LeadQuery = None,
