@@ -1,4 +1,5 @@
-"""Shared plumbing for bench/run.py and bench/scale.py: processes, HTTP probes, wrk, /proc.
+"""Shared plumbing for bench/run.py, bench/scale.py and bench/load.py: processes, HTTP probes,
+wrk, /proc, and their common exit statuses.
 
 Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
 takes CPU from the server it measures. Every child is started in its own session and killed, by
@@ -22,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +81,26 @@ def check_tools() -> None:
     for tool, package in (("wrk", "wrk"), ("taskset", "util-linux")):
         if not shutil.which(tool):
             raise MissingTool(f"{tool} not found: apt-get install -y {package}")
+
+
+def run_main(body: Callable[[], int], what: str) -> int:
+    """Run a benchmark script's `body` with the exit statuses they all share: the body's own (0
+    when every server answered), 1 when a server did not start, answer or finish in time, 3 when a
+    prerequisite is missing, 130 on Ctrl-C. Every process it started is killed on the way out."""
+    install_cleanup()
+    try:
+        check_tools()
+        return body()
+    except MissingTool as error:
+        print(f"missing prerequisite: {error}", file=sys.stderr)
+        return 3
+    except (RuntimeError, OSError) as error:
+        print(f"{what} failed: {error!r}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        kill_children()
 
 
 def free_port() -> int:

@@ -69,22 +69,15 @@ def main() -> int:
     args = parser.parse_args()
     if args.smoke:
         args.duration, args.repetitions, args.retries = 1, 1, 0
-    h.install_cleanup()
-    try:
-        h.check_tools()
+
+    def measure() -> int:
         with tempfile.TemporaryDirectory(prefix="policy-bench-") as workdir:
             try:
                 return run(args, Path(workdir))
             finally:
                 h.kill_children()  # before the directory with their logs goes
-    except h.MissingTool as error:
-        print(f"missing prerequisite: {error}", file=sys.stderr)
-        return 3
-    except (RuntimeError, OSError) as error:  # a server that did not start, answer or finish in time
-        print(f"benchmark failed: {error!r}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+
+    return h.run_main(measure, "benchmark")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:

@@ -228,21 +228,10 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep the corpus and databases here and reuse them on the next run")
     parser.add_argument("--export-path", default="/v1/exports/measures.csv", help="the full-corpus CSV export")
     args = parser.parse_args()
-    h.install_cleanup()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="policy-scale-"))
     try:
-        h.check_tools()
-        return run(args, workdir.resolve())
-    except h.MissingTool as error:
-        print(f"missing prerequisite: {error}", file=sys.stderr)
-        return 3
-    except (RuntimeError, OSError) as error:  # a server that did not start, answer or finish in time
-        print(f"scale benchmark failed: {error!r}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+        return h.run_main(lambda: run(args, workdir.resolve()), "scale benchmark")
     finally:
-        h.kill_children()
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
