@@ -88,7 +88,8 @@ class Entry:
 
 # The request headers a cached response depends on, besides the path and the query string:
 # negotiation (script, format, gzip) and CORS (which answers per Origin).
-KEY_HEADERS = (b"accept", b"accept-language", b"accept-encoding", b"origin")
+KEY_HEADERS = ACCEPT, ACCEPT_LANGUAGE, ACCEPT_ENCODING, ORIGIN = (b"accept", b"accept-language", b"accept-encoding", b"origin")
+IF_NONE_MATCH = b"if-none-match"
 
 
 class ResponseCache:
@@ -98,22 +99,16 @@ class ResponseCache:
     def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
         self.entries = LRU(max_entries, max_bytes, size=lambda entry: entry.size)
 
-    def key(self, scope: Scope) -> tuple[tuple, bytes | None] | None:
-        """(What the response depends on, the If-None-Match value), or None when the response
-        must not come from the cache. The key is the request as sent (path, raw query string and
-        the headers that negotiate): no parsing, so a hit costs a few dictionary operations, and
-        two spellings of one request are simply two entries."""
+    def key(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple | None:
+        """What the response depends on, or None when it must not come from the cache. `headers`
+        holds the request's KEY_HEADERS it carries. The key is the request as sent (path, raw query
+        string and the headers that negotiate): no parsing, so a hit costs a few dictionary
+        operations, and two spellings of one request are simply two entries."""
         path = scope["path"]
         if scope["method"] != "GET" or not path.startswith(CACHEABLE_PREFIX) or path.startswith(UNCACHEABLE_PREFIX):
             return None
-        values: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in KEY_HEADERS or name == b"if-none-match":
-                if name in values:
-                    return None  # a repeated header: rare, and FastAPI's reading of it decides
-                values[name] = value
-        if_none_match = values.pop(b"if-none-match", None)
-        return (path, scope["query_string"], *map(values.get, KEY_HEADERS)), if_none_match
+        value = headers.get  # spelled out: a third of the cost of unpacking a map over KEY_HEADERS
+        return path, scope["query_string"], value(ACCEPT), value(ACCEPT_LANGUAGE), value(ACCEPT_ENCODING), value(ORIGIN)
 
     @staticmethod
     def replay(entry: Entry, if_none_match: bytes | None) -> tuple[Message, Message]:

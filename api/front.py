@@ -12,8 +12,25 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.cache import ResponseCache
-from api.logs import log_access, request_id_of
+from api.cache import IF_NONE_MATCH, KEY_HEADERS, ResponseCache
+from api.logs import REQUEST_ID, log_access, request_id_of
+
+# The request headers the front door reads: the caller's request id and what the cache keys on.
+READ_HEADERS = frozenset((REQUEST_ID, IF_NONE_MATCH, *KEY_HEADERS))
+
+
+def read_headers(scope: Scope) -> tuple[dict[bytes, bytes], bool]:
+    """The READ_HEADERS a request carries (the first of each), in one pass over its headers, and
+    whether one of them came twice."""
+    found: dict[bytes, bytes] = {}
+    repeated = False
+    for name, value in scope["headers"]:
+        if name in READ_HEADERS:
+            if name in found:
+                repeated = True
+            else:
+                found[name] = value
+    return found, repeated
 
 
 class FrontDoor:
@@ -25,13 +42,15 @@ class FrontDoor:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = request_id_of(scope)
-        id_header = (b"x-request-id", request_id.encode())
-        found = self.cache.key(scope) if self.cache is not None else None
-        entry = self.cache.entries.get(found[0]) if found is not None else None
+        headers, repeated = read_headers(scope)
+        request_id = request_id_of(headers.get(REQUEST_ID))
+        id_header = (REQUEST_ID, request_id)
+        # A repeated header is rare, and FastAPI's reading of it decides: no cache for it.
+        key = self.cache.key(scope, headers) if self.cache is not None and not repeated else None
+        entry = self.cache.entries.get(key) if key is not None else None
         if entry is not None:
-            start, body = self.cache.replay(entry, found[1])
-            await send({**start, "headers": [*start["headers"], id_header]})
+            start, body = self.cache.replay(entry, headers.get(IF_NONE_MATCH))
+            await send({"type": "http.response.start", "status": start["status"], "headers": [*start["headers"], id_header]})
             await send(body)
             log_access(scope, request_id, start["status"], len(body["body"]), started)
             return
@@ -47,6 +66,6 @@ class FrontDoor:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id if found is None else self.cache.recorder(found[0], send_with_id))
+            await self.app(scope, receive, send_with_id if key is None else self.cache.recorder(key, send_with_id))
         finally:
             log_access(scope, request_id, response["status"], response["bytes"], started)

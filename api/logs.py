@@ -15,15 +15,16 @@ import orjson
 from starlette.types import Scope
 
 access_log = logging.getLogger("api.access")
-CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # a caller's id is kept only if it is tame
+REQUEST_ID = b"x-request-id"  # the header, in requests and responses
+CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")  # a caller's id is kept only if it is tame
 # A new id is this process's random prefix and a counter: unique across workers and restarts like a
 # uuid4, without asking the OS for randomness on every request.
-_PROCESS_PREFIX = uuid.uuid4().hex[:16]
+_PROCESS_PREFIX = uuid.uuid4().hex[:16].encode()
 _request_numbers = itertools.count(1)
 
 
-def new_request_id() -> str:
-    return f"{_PROCESS_PREFIX}{next(_request_numbers):016x}"
+def new_request_id() -> bytes:
+    return b"%s%016x" % (_PROCESS_PREFIX, next(_request_numbers))
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,20 +53,16 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
-def request_id_of(scope: Scope) -> str:
+def request_id_of(given: bytes | None) -> bytes:
     """The caller's X-Request-ID if it is tame, else a new one."""
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            given = value.decode("latin-1")
-            return given if CLIENT_REQUEST_ID.match(given) else new_request_id()
-    return new_request_id()
+    return given if given is not None and CLIENT_REQUEST_ID.fullmatch(given) else new_request_id()
 
 
-def log_access(scope: Scope, request_id: str, status: int, size: int, started: float) -> None:
+def log_access(scope: Scope, request_id: bytes, status: int, size: int, started: float) -> None:
     """One access line for a finished request (when api.access logs at INFO)."""
     if access_log.isEnabledFor(logging.INFO):
         fields = {
-            "request_id": request_id,
+            "request_id": request_id.decode(),
             "method": scope["method"],
             "path": scope["path"],
             "query": scope["query_string"].decode("latin-1"),

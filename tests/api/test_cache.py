@@ -114,6 +114,29 @@ def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
         assert len(cache.entries) == 3
 
 
+def test_a_repeated_negotiating_header_bypasses_the_cache(client, app):
+    """The front door reads each header once; when one it keys on comes twice, FastAPI answers."""
+    cache = app.front.cache  # the front door answers from it, outside FastAPI
+    cache.entries.clear()
+    twice = [("Accept-Language", "zh-CN"), ("Accept-Language", "zh-TW")]
+    answers = [client.get("/v1/units/finance", headers=twice) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert not cache.entries
+    client.get("/v1/units/finance", headers={"Accept-Language": "zh-CN"})
+    assert len(cache.entries) == 1  # the same request with the header once is stored
+
+
+def test_request_ids_are_kept_only_when_tame():
+    from api.logs import request_id_of
+
+    assert request_id_of(b"abc-123.x:y_z") == b"abc-123.x:y_z"
+    for wild in (b"abc\n", b"a b", b"x" * 65, b"", "é".encode()):
+        generated = request_id_of(wild)
+        assert generated != wild and len(generated) == 32, wild
+    assert request_id_of(None) != request_id_of(None)  # a new one each time
+
+
 def test_the_memo_lru_serialises_threads():
     """The database memos are read on the event loop and filled from the threadpool at once. An
     unguarded get or put, interleaved with another, loses size updates or raises KeyError (seen
