@@ -31,40 +31,57 @@ BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 
 class LRU:
     """A mapping that keeps at most `max_entries` items and `max_bytes` of `size(item)`, dropping
-    the least recently used first. Thread-safe: the database memos are read on the event loop and
-    filled from the threadpool at the same time."""
+    the least recently used first. For one thread: the response cache, used only on the event loop
+    (see SharedLRU for the others)."""
 
     def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
         self.items: OrderedDict[Hashable, Any] = OrderedDict()
         self.max_entries, self.max_bytes, self.size_of, self.size = max_entries, max_bytes, size, 0
-        self.lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
-        with self.lock:
-            item = self.items.get(key)
-            if item is not None:
-                self.items.move_to_end(key)
-            return item
+        item = self.items.get(key)
+        if item is not None:
+            self.items.move_to_end(key)
+        return item
 
     def put(self, key: Hashable, item: Any) -> None:
         if self.max_bytes is not None and self.size_of(item) > self.max_bytes:
             return  # it would push out everything else and still not fit
-        with self.lock:
-            if key in self.items:
-                self.size -= self.size_of(self.items.pop(key))
-            self.items[key] = item
-            self.size += self.size_of(item)
-            while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
-                _, evicted = self.items.popitem(last=False)
-                self.size -= self.size_of(evicted)
+        if key in self.items:
+            self.size -= self.size_of(self.items.pop(key))
+        self.items[key] = item
+        self.size += self.size_of(item)
+        while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
+            _, evicted = self.items.popitem(last=False)
+            self.size -= self.size_of(evicted)
 
     def __len__(self) -> int:
         return len(self.items)
 
     def clear(self) -> None:
+        self.items.clear()
+        self.size = 0
+
+
+class SharedLRU(LRU):
+    """An LRU that threads share: the database memos are read on the event loop and filled from the
+    threadpool at the same time. Unguarded, interleaved calls lose size updates or raise KeyError."""
+
+    def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
+        super().__init__(max_entries, max_bytes, size)
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
         with self.lock:
-            self.items.clear()
-            self.size = 0
+            return super().get(key)
+
+    def put(self, key: Hashable, item: Any) -> None:
+        with self.lock:
+            super().put(key, item)
+
+    def clear(self) -> None:
+        with self.lock:
+            super().clear()
 
 
 class Entry:
@@ -85,6 +102,12 @@ class Entry:
             {"type": "http.response.body", "body": b""},
         )
 
+    def answer(self, if_none_match: bytes | None) -> tuple[Message, Message]:
+        """The two messages that answer a request: the 304 when its If-None-Match matches."""
+        if if_none_match is not None and matches(if_none_match.decode("latin-1"), self.etag):
+            return self.not_modified
+        return self.ok
+
 
 # The request headers a cached response depends on, besides the path and the query string:
 # negotiation (script, format, gzip) and CORS (which answers per Origin).
@@ -94,7 +117,8 @@ IF_NONE_MATCH = b"if-none-match"
 
 class ResponseCache:
     """The store the front door (api/front.py) answers from: what a request is keyed by, the
-    entries, and a recorder that stores a 200 as FastAPI sends it."""
+    entries, and a recorder that stores a 200 as FastAPI sends it. Used only on the event loop:
+    the front door reads it there, and FastAPI sends every response from there."""
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
         self.entries = LRU(max_entries, max_bytes, size=lambda entry: entry.size)
@@ -109,13 +133,6 @@ class ResponseCache:
             return None
         value = headers.get  # spelled out: a third of the cost of unpacking a map over KEY_HEADERS
         return path, scope["query_string"], value(ACCEPT), value(ACCEPT_LANGUAGE), value(ACCEPT_ENCODING), value(ORIGIN)
-
-    @staticmethod
-    def replay(entry: Entry, if_none_match: bytes | None) -> tuple[Message, Message]:
-        """The two messages that answer from `entry`: its 304 when If-None-Match matches."""
-        if if_none_match is not None and matches(if_none_match.decode("latin-1"), entry.etag):
-            return entry.not_modified
-        return entry.ok
 
     def recorder(self, key: tuple, send: Send) -> Send:
         """`send`, storing the response under `key` if it is a finished 200 of the API's own."""

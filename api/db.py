@@ -20,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from starlette.concurrency import run_in_threadpool
 
-from api.cache import LRU
+from api.cache import SharedLRU
 from models.db import make_engine
 from models.scripts import to_hans
 from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit
@@ -104,8 +104,8 @@ class Database:
         self.chapter_ids = {chapter_id for chapter_id, _, _ in chapters}
         self.chapter_numbers = {(document, number) for _, document, number in chapters} | {(None, n) for _, _, n in chapters}
         # See api.collections: presented measures, and the ordered ids matching each filter.
-        self.measure_memo = LRU(MEASURE_MEMO_ENTRIES)
-        self.match_memo = LRU(MEASURE_MEMO_ENTRIES, MATCH_MEMO_IDS, size=len)  # of api.collections.Matches
+        self.measure_memo = SharedLRU(MEASURE_MEMO_ENTRIES)
+        self.match_memo = SharedLRU(MEASURE_MEMO_ENTRIES, MATCH_MEMO_IDS, size=len)  # of api.collections.Matches
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""

@@ -11,14 +11,13 @@ from sqlalchemy.exc import DBAPIError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import docs, openapi, problems
 from api.cache import ResponseCache
 from api.config import Settings, exports_path, get_settings
 from api.db import Database
 from api.deps import check_query
-from api.front import FrontDoor
+from api.front import FrontedAPI
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
 
@@ -32,19 +31,6 @@ EXPOSED_HEADERS = [
     "Content-Range",
     "Accept-Ranges",
 ]
-
-
-class FrontedAPI(FastAPI):
-    """FastAPI behind a front door (api/front.py) that answers cached responses before FastAPI's
-    own stack runs. Everything else, the lifespan included, passes through to FastAPI."""
-
-    front: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await (self.front or self.behind_front)(scope, receive, send)
-
-    async def behind_front(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -95,8 +81,8 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
     )
     app.add_middleware(HeadAsGet)
-    cache = ResponseCache(settings.response_cache_entries, settings.response_cache_mib * 2**20) if settings.response_cache_entries else None
-    app.front = FrontDoor(app.behind_front, cache)
+    if settings.response_cache_entries:
+        app.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_mib * 2**20)
     return app
 
 

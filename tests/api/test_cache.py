@@ -63,7 +63,7 @@ def exchange(client, url, headers):
 
 
 def test_cached_responses_are_byte_and_header_identical_to_uncached(client, uncached, app):
-    cache = app.front.cache  # the front door answers from it, outside FastAPI
+    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
     cache.entries.clear()
     compared = 0
     for url, headers in requests():
@@ -80,7 +80,7 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
 
 
 def test_errors_and_downloads_are_never_cached(client, app):
-    cache = app.front.cache  # the front door answers from it, outside FastAPI
+    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
     cache.entries.clear()
     client.get("/v1/measures/nope")
     client.get("/v1/measures?limit=0")
@@ -93,7 +93,7 @@ def test_the_cache_is_bounded(app_settings):
     with TestClient(app) as client:
         for offset in range(50):
             assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
-        cache = app.front.cache  # the front door answers from it, outside FastAPI
+        cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
         assert len(cache.entries) == 8
         assert cache.entries.size == sum(len(e.ok[1]["body"]) for e in cache.entries.items.values())
 
@@ -110,13 +110,13 @@ def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
             assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
             assert "access-control-allow-origin" not in other.headers
             assert "access-control-allow-origin" not in anonymous.headers
-        cache = app.front.cache  # the front door answers from it, outside FastAPI
+        cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
         assert len(cache.entries) == 3
 
 
 def test_a_repeated_negotiating_header_bypasses_the_cache(client, app):
     """The front door reads each header once; when one it keys on comes twice, FastAPI answers."""
-    cache = app.front.cache  # the front door answers from it, outside FastAPI
+    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
     cache.entries.clear()
     twice = [("Accept-Language", "zh-CN"), ("Accept-Language", "zh-TW")]
     answers = [client.get("/v1/units/finance", headers=twice) for _ in range(2)]
@@ -143,9 +143,9 @@ def test_the_memo_lru_serialises_threads():
     with threads switching every microsecond); each waits for the other instead."""
     import threading
 
-    from api.cache import LRU
+    from api.cache import SharedLRU
 
-    lru = LRU(2, 100, size=len)
+    lru = SharedLRU(2, 100, size=len)
     lru.put("a", "xx")
     for call, args in ((lru.put, ("b", "yyy")), (lru.get, ("a",)), (lru.clear, ())):
         with lru.lock:  # another thread is in the middle of an operation
