@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -473,6 +474,41 @@ def query(database: Path, sql: str, *params) -> list[tuple]:
         return connection.execute(sql, params).fetchall()
     finally:
         connection.close()
+
+
+@dataclass
+class Subjects:
+    """What the rows ask for: the unit with the most measures (ties broken by id), its measure
+    count, the first of its measures, and our paths for the list of its measures and that one."""
+
+    unit: str
+    unit_count: int
+    measure_id: str
+
+    @property
+    def list_path(self) -> str:
+        return f"/v1/measures?unit={urllib.parse.quote(self.unit)}"
+
+    @property
+    def item_path(self) -> str:
+        return f"/v1/measures/{urllib.parse.quote(self.measure_id)}"
+
+
+def subjects(database: Path) -> Subjects:
+    unit, unit_count = query(database, "select id, measure_count from units order by measure_count desc, id limit 1")[0]
+    sql = "select measure_id from measure_units where unit_id = ? order by document_id, measure_number limit 1"
+    return Subjects(unit, unit_count, query(database, sql, unit)[0][0])
+
+
+def spawn_reference(name: str, workdir: Path, bodies: dict[str, bytes], database: Path) -> Server:
+    """A reference app of bench/reference_apps.py; the bare ones serve `bodies` at their paths."""
+    index = {}
+    for number, (path, body) in enumerate(bodies.items()):
+        (workdir / f"body{number}").write_bytes(body)
+        index[path] = f"body{number}"
+    (workdir / "bodies.json").write_text(json.dumps(index))
+    env = {"BENCH_BODIES": str(workdir / "bodies.json"), "BENCH_DATABASE": str(database)}
+    return spawn(name, uvicorn_argv(f"reference_apps:{name}", "--app-dir", str(BENCH), "--factory"), workdir, env)
 
 
 def server_requirement() -> str:

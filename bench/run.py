@@ -90,13 +90,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     link = workdir / "policy.db"  # Datasette names a database after its file: serve it as `policy`
     link.symlink_to(database)
 
-    unit, unit_count = h.query(database, "select id, measure_count from units order by measure_count desc, id limit 1")[0]
-    measure_id = h.query(
-        database, "select measure_id from measure_units where unit_id = ? order by document_id, measure_number limit 1", unit
-    )[0][0]
+    subjects = h.subjects(database)
+    unit, unit_count, measure_id = subjects.unit, subjects.unit_count, subjects.measure_id
+    list_path, item_path = subjects.list_path, subjects.item_path
     print(f"unit with the most measures: {unit} ({unit_count}; ties broken by id); measure: {measure_id}")
-    list_path = f"/v1/measures?unit={urllib.parse.quote(unit)}"
-    item_path = f"/v1/measures/{urllib.parse.quote(measure_id)}"
 
     # Our API first: its response bodies decide what the bare apps serve.
     env = {"DATABASE_URL": f"sqlite:///{database}"}
@@ -119,13 +116,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         list_path: our_list.body if our_list.status == 200 else ds_list.body,
         item_path: our_item.body if our_item.status == 200 else ds_item.body,
     }
-    (workdir / "list.body").write_bytes(bodies[list_path])
-    (workdir / "item.body").write_bytes(bodies[item_path])
-    (workdir / "bodies.json").write_text(json.dumps({list_path: "list.body", item_path: "item.body"}))
-    ref_env = {"BENCH_BODIES": str(workdir / "bodies.json"), "BENCH_DATABASE": str(database)}
     references = {
-        name: h.spawn(name, h.uvicorn_argv(f"reference_apps:{name}", "--app-dir", str(h.BENCH), "--factory"), workdir, ref_env)
-        for name in ("bare", "fastapi_bytes", "fastapi_models", "sqlmodel_sync")
+        name: h.spawn_reference(name, workdir, bodies, database) for name in ("bare", "fastapi_bytes", "fastapi_models", "sqlmodel_sync")
     }
     probes = {
         "bare": list_path,
