@@ -73,7 +73,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     server = h.spawn("ours", h.uvicorn_argv("api.main:app", "--no-access-log", "--log-level", "warning"), workdir, env)
     if (ready := h.wait_ready(server, "/readyz")).status != 200:
         raise RuntimeError(f"/readyz answered {ready.status}: {ready.body[:300]!r}")
-    print(f"backend {url.split(':', 1)[0]}, {args.duration} s per level, one uvicorn worker on core {h.SERVER_CORE}, wrk on core {h.LOAD_CORE}")
+    print(
+        f"backend {url.split(':', 1)[0]}, {args.duration} s per level, one uvicorn worker on core {h.SERVER_CORE}, wrk on core {h.LOAD_CORE}"
+    )
     print(f"{'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'RSS before':>10} {'RSS after':>9}")
     errors = 0
     for connections in args.concurrency:
