@@ -19,6 +19,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -102,6 +103,20 @@ def run_main(body: Callable[[], int], what: str) -> int:
         return 130
     finally:
         kill_children()
+
+
+def run_in_workdir(body: Callable[[Path], int], what: str, prefix: str) -> int:
+    """run_main over a temporary working folder, handed to `body`; the processes started there are
+    killed before the folder with their logs goes."""
+
+    def in_workdir() -> int:
+        with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+            try:
+                return body(Path(workdir))
+            finally:
+                kill_children()
+
+    return run_main(in_workdir, what)
 
 
 def free_port() -> int:

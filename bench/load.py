@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -53,14 +52,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     args = parser.parse_args()
 
-    def measure() -> int:
-        with tempfile.TemporaryDirectory(prefix="policy-load-") as workdir:
-            try:
-                return run(args, Path(workdir))
-            finally:
-                h.kill_children()  # before the directory with their logs goes
-
-    return h.run_main(measure, "load test")
+    return h.run_in_workdir(lambda workdir: run(args, workdir), "load test", prefix="policy-load-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:

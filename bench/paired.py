@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -36,22 +35,16 @@ def main() -> int:
     if args.smoke:
         args.duration, args.repetitions = 1, 1
 
-    def measure() -> int:
-        with tempfile.TemporaryDirectory(prefix="policy-paired-") as workdir:
-            try:
-                return run(args, Path(workdir))
-            finally:
-                h.kill_children()
-
-    return h.run_main(measure, "paired benchmark")
+    return h.run_in_workdir(lambda workdir: run(args, workdir), "paired benchmark", prefix="policy-paired-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
     database = args.database or workdir / "policy.sqlite3"
     if args.database is None:
         h.build_database(database)
-    subjects = h.subjects(database.resolve())
-    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, {"DATABASE_URL": f"sqlite:///{database.resolve()}"})
+    database = database.resolve()
+    subjects = h.subjects(database)
+    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, {"DATABASE_URL": f"sqlite:///{database}"})
     h.wait_ready(ours, "/healthz")
     paths = {"item": subjects.item_path, "list": subjects.list_path}
     bodies = {}
@@ -60,7 +53,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         if reply.status != 200:
             raise RuntimeError(f"ours answered {reply.status} to {path}")
         bodies[path] = reply.body
-    bare = h.spawn_reference("bare", workdir, bodies, database.resolve())
+    bare = h.spawn_reference("bare", workdir, bodies, database)
     h.wait_ready(bare, subjects.item_path)
 
     print(f"machine: {h.machine()}; here both servers share core {h.SERVER_CORE}, each driven by wrk -t1 -c16")

@@ -19,7 +19,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
@@ -70,14 +69,7 @@ def main() -> int:
     if args.smoke:
         args.duration, args.repetitions, args.retries = 1, 1, 0
 
-    def measure() -> int:
-        with tempfile.TemporaryDirectory(prefix="policy-bench-") as workdir:
-            try:
-                return run(args, Path(workdir))
-            finally:
-                h.kill_children()  # before the directory with their logs goes
-
-    return h.run_main(measure, "benchmark")
+    return h.run_in_workdir(lambda workdir: run(args, workdir), "benchmark", prefix="policy-bench-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
