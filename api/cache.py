@@ -9,15 +9,15 @@ one place where routes, parameters and the spec are defined: this layer only rep
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
 which are streamed from disk with Range support). The cache holds at most `max_entries` responses
-and `max_bytes` of bodies, least recently used out first.
+and `max_bytes` of bodies. Eviction is by second chance (CLOCK): the oldest entry goes first, unless
+it was answered from since it was stored or last spared; then it is spared once and moves to the
+back. Like an LRU, it keeps the entries that are answered from ahead of those that are not, but a
+hit only sets a flag where an LRU moves the entry, a cost that shows on the cached item.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
 
 from starlette.types import Message, Scope, Send
 
@@ -29,68 +29,14 @@ UNCACHEABLE_PREFIX = "/v1/exports/"
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 
 
-class LRU:
-    """A mapping that keeps at most `max_entries` items and `max_bytes` of `size(item)`, dropping
-    the least recently used first. For one thread: the response cache, used only on the event loop
-    (see SharedLRU for the others)."""
-
-    def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
-        self.items: OrderedDict[Hashable, Any] = OrderedDict()
-        self.max_entries, self.max_bytes, self.size_of, self.size = max_entries, max_bytes, size, 0
-
-    def get(self, key: Hashable) -> Any:
-        item = self.items.get(key)
-        if item is not None:
-            self.items.move_to_end(key)
-        return item
-
-    def put(self, key: Hashable, item: Any) -> None:
-        if self.max_bytes is not None and self.size_of(item) > self.max_bytes:
-            return  # it would push out everything else and still not fit
-        if key in self.items:
-            self.size -= self.size_of(self.items.pop(key))
-        self.items[key] = item
-        self.size += self.size_of(item)
-        while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
-            _, evicted = self.items.popitem(last=False)
-            self.size -= self.size_of(evicted)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def clear(self) -> None:
-        self.items.clear()
-        self.size = 0
-
-
-class SharedLRU(LRU):
-    """An LRU that threads share: the database memos are read on the event loop and filled from the
-    threadpool at the same time. Unguarded, interleaved calls lose size updates or raise KeyError."""
-
-    def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
-        super().__init__(max_entries, max_bytes, size)
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self.lock:
-            return super().get(key)
-
-    def put(self, key: Hashable, item: Any) -> None:
-        with self.lock:
-            super().put(key, item)
-
-    def clear(self) -> None:
-        with self.lock:
-            super().clear()
-
-
 class Entry:
     """A stored 200 as the messages that replay it, and those of its 304, built once (the front
     door sends copies with the request's id added)."""
 
-    __slots__ = ("etag", "not_modified", "ok", "size")
+    __slots__ = ("etag", "not_modified", "ok", "size", "used")
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.used = False  # answered from since stored or last spared (see the eviction above)
         self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
         self.size = len(body)
         self.ok = (
@@ -116,42 +62,55 @@ IF_NONE_MATCH = b"if-none-match"
 
 
 class ResponseCache:
-    """The store the front door (api/front.py) answers from: what a request is keyed by, the
-    entries, and a recorder that stores a 200 as FastAPI sends it. Used only on the event loop:
-    the front door reads it there, and FastAPI sends every response from there."""
+    """The store the front door (api/front.py) answers from: the entries, under the key the front
+    door makes of a request, and a recorder that stores a 200 as FastAPI sends it. Used only on the
+    event loop: the front door reads it there, and FastAPI sends every response from there. A
+    reader marks the entry it answers from (`entry.used = True`) for the eviction."""
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
-        self.entries = LRU(max_entries, max_bytes, size=lambda entry: entry.size)
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()  # oldest first
+        self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
 
-    def key(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple | None:
-        """What the response depends on, or None when it must not come from the cache. `headers`
-        holds the request's KEY_HEADERS it carries. The key is the request as sent (path, raw query
-        string and the headers that negotiate): no parsing, so a hit costs a few dictionary
-        operations, and two spellings of one request are simply two entries."""
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+    def recorder(self, key: tuple, scope: Scope, send: Send) -> Send:
+        """`send`, storing the response under `key` (the front door's) if it is a finished 200 of
+        the API's own to a request that may be stored: a GET under /v1 that is not a download."""
         path = scope["path"]
         if scope["method"] != "GET" or not path.startswith(CACHEABLE_PREFIX) or path.startswith(UNCACHEABLE_PREFIX):
-            return None
-        value = headers.get  # spelled out: a third of the cost of unpacking a map over KEY_HEADERS
-        return path, scope["query_string"], value(ACCEPT), value(ACCEPT_LANGUAGE), value(ACCEPT_ENCODING), value(ORIGIN)
-
-    def recorder(self, key: tuple, send: Send) -> Send:
-        """`send`, storing the response under `key` if it is a finished 200 of the API's own."""
-        headers: list[tuple[bytes, bytes]] | None = None
+            return send
+        start: list[tuple[bytes, bytes]] | None = None
         chunks: list[bytes] = []
 
         async def record(message: Message) -> None:
-            nonlocal headers
+            nonlocal start
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = list(message.get("headers", []))  # as FastAPI sent them
-            elif message["type"] == "http.response.body" and headers is not None:
+                start = list(message.get("headers", []))  # as FastAPI sent them
+            elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, headers, b"".join(chunks))
+                    self._store(key, start, b"".join(chunks))
             await send(message)
 
         return record
 
     def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        if not any(k == b"etag" for k, _ in headers) or len(body) > self.entries.max_bytes // 16:
+        if not any(k == b"etag" for k, _ in headers) or len(body) > self.max_bytes // 16:
             return  # only the API's finished responses, and none that would crowd out the rest
-        self.entries.put(key, Entry(headers, body))
+        replaced = self.entries.pop(key, None)  # two first requests for it were in flight at once
+        if replaced is not None:
+            self.size -= replaced.size
+        entry = self.entries[key] = Entry(headers, body)
+        self.size += entry.size
+        while len(self.entries) > self.max_entries or self.size > self.max_bytes:
+            oldest_key, oldest = self.entries.popitem(last=False)
+            if oldest.used:  # its second chance: to the back, unmarked
+                oldest.used = False
+                self.entries[oldest_key] = oldest
+            else:
+                self.size -= oldest.size

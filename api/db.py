@@ -20,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from starlette.concurrency import run_in_threadpool
 
-from api.cache import SharedLRU
+from api.lru import SharedLRU
 from models.db import make_engine
 from models.scripts import to_hans
 from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit

@@ -5,36 +5,24 @@ X-Request-ID), answers it from the response cache when the cache holds it (api/c
 writes its access line. A cached answer therefore costs one pass through that method and nothing of
 FastAPI's stack (middleware, routing, validation), which serves everything else, lifespan included.
 
-The cached path is kept to a few calls on purpose: with the server busy, each one shows in the
-benchmark (bench/RESULTS.md), where the cached item is compared with a framework-free app.
+The cached path is written out in that one method on purpose. With the server busy, each function
+it calls shows in the benchmark, about half a per cent of the cached item's cost apiece (measured
+with bench/paired.py, which compares it with a framework-free app).
 """
 
 from __future__ import annotations
 
 import time
+from logging import INFO
 
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from api.cache import IF_NONE_MATCH, KEY_HEADERS, ResponseCache
-from api.logs import REQUEST_ID, log_access, request_id_of
+from api.cache import ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE, IF_NONE_MATCH, KEY_HEADERS, ORIGIN, ResponseCache
+from api.logs import CLIENT_REQUEST_ID, REQUEST_ID, access_log, log_access, new_request_id
 
 # The request headers the front door reads: the caller's request id and what the cache keys on.
 READ_HEADERS = frozenset((REQUEST_ID, IF_NONE_MATCH, *KEY_HEADERS))
-
-
-def read_headers(scope: Scope) -> tuple[dict[bytes, bytes], bool]:
-    """The READ_HEADERS a request carries (the first of each), in one pass over its headers, and
-    whether one of them came twice."""
-    found: dict[bytes, bytes] = {}
-    repeated = False
-    for name, value in scope["headers"]:
-        if name in READ_HEADERS:
-            if name in found:
-                repeated = True
-            else:
-                found[name] = value
-    return found, repeated
 
 
 class FrontedAPI(FastAPI):
@@ -46,19 +34,44 @@ class FrontedAPI(FastAPI):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        started = time.perf_counter()
-        headers, repeated = read_headers(scope)
-        request_id = request_id_of(headers.get(REQUEST_ID))
+        logged = access_log.isEnabledFor(INFO)  # when not, the request is not even timed
+        started = time.perf_counter() if logged else 0.0
+        # One pass over the headers: the first of each that the front door reads, and whether one
+        # came twice (rare; then FastAPI's reading of them decides, and the cache stays out).
+        headers: dict[bytes, bytes] = {}
+        repeated = False
+        for name, value in scope["headers"]:
+            if name in READ_HEADERS:
+                if name in headers:
+                    repeated = True
+                else:
+                    headers[name] = value
+        given = headers.get(REQUEST_ID)
+        request_id = given if given is not None and CLIENT_REQUEST_ID.fullmatch(given) else new_request_id()
         id_header = (REQUEST_ID, request_id)
-        cache = self.response_cache
-        # A repeated header is rare, and FastAPI's reading of it decides: no cache for it.
-        key = cache.key(scope, headers) if cache is not None and not repeated else None
-        entry = cache.entries.get(key) if key is not None else None
+        # What a response depends on: the request as sent (method, path, raw query string and the
+        # headers that negotiate script, format, gzip and CORS). No parsing, so a hit costs a few
+        # dictionary operations, and two spellings of one request are simply two entries.
+        value = headers.get
+        key = (
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            value(ACCEPT),
+            value(ACCEPT_LANGUAGE),
+            value(ACCEPT_ENCODING),
+            value(ORIGIN),
+        )
+        cache = None if repeated else self.response_cache
+        entry = cache.entries.get(key) if cache is not None else None
         if entry is not None:
-            start, body = entry.answer(headers.get(IF_NONE_MATCH))
+            entry.used = True  # for the cache's eviction (second chance)
+            if_none_match = value(IF_NONE_MATCH)
+            start, body = entry.ok if if_none_match is None else entry.answer(if_none_match)
             await send({"type": "http.response.start", "status": start["status"], "headers": [*start["headers"], id_header]})
             await send(body)
-            log_access(scope, request_id, start["status"], len(body["body"]), started)
+            if logged:
+                log_access(scope, request_id, start["status"], len(body["body"]), started)
             return
 
         response = {"status": 500, "bytes": 0}
@@ -72,6 +85,7 @@ class FrontedAPI(FastAPI):
             await send(message)
 
         try:
-            await super().__call__(scope, receive, send_with_id if key is None else cache.recorder(key, send_with_id))
+            await super().__call__(scope, receive, send_with_id if cache is None else cache.recorder(key, scope, send_with_id))
         finally:
-            log_access(scope, request_id, response["status"], response["bytes"], started)
+            if logged:
+                log_access(scope, request_id, response["status"], response["bytes"], started)
