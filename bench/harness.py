@@ -491,10 +491,18 @@ def query(database: Path, sql: str, *params) -> list[tuple]:
         connection.close()
 
 
+# Datasette's equivalents of our list and item (the canned queries of bench/datasette.yaml), as
+# plain arrays with the units nested.
+DATASETTE_LIST = "/policy/measures_by_unit.json"
+DATASETTE_ITEM = "/policy/measure.json"
+DATASETTE_SHAPE = "_shape=array&_json=units"
+
+
 @dataclass
 class Subjects:
     """What the rows ask for: the unit with the most measures (ties broken by id), its measure
-    count, the first of its measures, and our paths for the list of its measures and that one."""
+    count, the first of its measures, and our paths and Datasette's for the list of its measures
+    and that one."""
 
     unit: str
     unit_count: int
@@ -507,6 +515,14 @@ class Subjects:
     @property
     def item_path(self) -> str:
         return f"/v1/measures/{urllib.parse.quote(self.measure_id)}"
+
+    def datasette_list_path(self, limit: int) -> str:
+        """Datasette's list, `limit` rows (as many as our first page holds)."""
+        return f"{DATASETTE_LIST}?unit={urllib.parse.quote(self.unit)}&limit={limit}&{DATASETTE_SHAPE}"
+
+    @property
+    def datasette_item_path(self) -> str:
+        return f"{DATASETTE_ITEM}?id={urllib.parse.quote(self.measure_id)}&{DATASETTE_SHAPE}"
 
 
 def subjects(database: Path) -> Subjects:
@@ -550,6 +566,15 @@ def ensure_datasette() -> Path:
         raise MissingTool(f"could not install {' '.join(requirements)} into {VENV}: {error.stderr.decode()[-1000:]}") from error
     stamp.write_text("\n".join(requirements) + "\n")
     return datasette
+
+
+def datasette_link(workdir: Path, database: Path) -> Path:
+    """A link to `database` named policy.db: Datasette names a database after its file, and the
+    paths above ask for `policy`."""
+    link = workdir / "policy.db"
+    if not link.exists():
+        link.symlink_to(database.resolve())
+    return link
 
 
 def datasette_argv(database_link: Path) -> list[str]:

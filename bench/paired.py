@@ -1,16 +1,22 @@
-"""Ours against the bare ASGI app on one core at the same time: their cost ratio without drift.
+"""Ours, the bare ASGI app and Datasette on one core at once: their cost ratios without drift.
 
     python3 bench/paired.py [--duration S] [--repetitions N] [--database PATH] [--smoke]
 
 bench/run.py measures servers one after another, so a ratio between two of its rows moves with
-whatever the machine does in between (about ±10% here). This script pins our API and the bare app
-(serving our bytes) to the same core and drives both at once, one `wrk -t1 -c16` each on the load
-core: the kernel shares the core between them, both run under the same conditions, and the ratio
-of their CPU per request holds to a few per cent. It measures the repeated item and list requests,
-the rows closest to the framework-free limit. Absolute figures are higher than in run.py (two
-servers share a core and its caches); read the ratios.
+whatever the machine does in between (about ±10% here). This script pins our API, the bare app
+(serving our bytes) and Datasette (the canned queries of bench/datasette.yaml) to the same core and
+drives the three at once, one `wrk -t1 -c16` each on the load core: the kernel shares the core
+between them, all run under the same conditions, and the ratios of their CPU per request hold to a
+few per cent. Each repetition starts the three servers afresh: one set of processes keeps a bias
+of a few per cent of its own (where its memory landed), which only new processes average out.
 
-Exit status: 0 when both servers answered, 1 when one failed, 3 when wrk or taskset is missing.
+It measures the repeated item and list requests, the rows closest to the framework-free limit, and
+prints per request: ours ÷ bare (its inverse is ours as a share of the bare app) and Datasette ÷
+ours (how many times less than Datasette ours costs, the "× Datasette" of the targets). Absolute
+figures are higher than in run.py (three servers share a core and its caches); read the ratios.
+
+Exit status: 0 when the servers answered, 1 when one failed, 3 when wrk, taskset or Datasette is
+missing.
 """
 
 from __future__ import annotations
@@ -27,10 +33,10 @@ import harness as h  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=4, help="seconds per paired run (default 4)")
-    parser.add_argument("--repetitions", type=int, default=5, help="paired runs per request (default 5)")
+    parser.add_argument("--duration", type=float, default=4, help="seconds per run (default 4)")
+    parser.add_argument("--repetitions", type=int, default=7, help="runs per request, each on new servers (default 7)")
     parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
-    parser.add_argument("--smoke", action="store_true", help="1 s, 1 repetition: checks that both servers answer")
+    parser.add_argument("--smoke", action="store_true", help="1 s, 1 repetition: checks that the servers answer")
     args = parser.parse_args()
     if args.smoke:
         args.duration, args.repetitions = 1, 1
@@ -43,39 +49,81 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     if args.database is None:
         h.build_database(database)
     database = database.resolve()
+    link = h.datasette_link(workdir, database)
     subjects = h.subjects(database)
-    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, {"DATABASE_URL": f"sqlite:///{database}"})
-    h.wait_ready(ours, "/healthz")
-    paths = {"item": subjects.item_path, "list": subjects.list_path}
-    bodies = {}
-    for path in paths.values():
-        reply = h.fetch(ours.base + path)  # this first request also fills our response cache
-        if reply.status != 200:
-            raise RuntimeError(f"ours answered {reply.status} to {path}")
-        bodies[path] = reply.body
-    bare = h.spawn_reference("bare", workdir, bodies, database)
-    h.wait_ready(bare, subjects.item_path)
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    bodies = our_bodies(workdir, env, [subjects.item_path, subjects.list_path])
+    list_count = h.items_in(bodies[subjects.list_path]) or subjects.unit_count
+    requests = {
+        "item": (subjects.item_path, subjects.datasette_item_path),
+        "list": (subjects.list_path, subjects.datasette_list_path(list_count)),
+    }
 
-    print(f"machine: {h.machine()}; here both servers share core {h.SERVER_CORE}, each driven by wrk -t1 -c16")
-    print(f"{max(1, round(args.duration))} s per paired run, {args.repetitions} run(s) per request; CPU µs per request, utime+stime")
+    print(f"machine: {h.machine()}; here the three servers share core {h.SERVER_CORE}, each driven by wrk -t1 -c16")
+    print(f"versions: {', '.join(f'{k} {v}' for k, v in h.versions().items())}")
+    print(
+        f"{max(1, round(args.duration))} s per run, {args.repetitions} run(s) per request, each on new servers; CPU µs per request, utime+stime"
+    )
     print()
-    print("| request | run | bare µs | ours µs | ours ÷ bare |")
-    print("|---|---:|---:|---:|---:|")
-    medians = {}
-    for name, path in paths.items():
-        ratios = []
-        at_once(1, (bare.base + path, bare.pid), (ours.base + path, ours.pid))  # warm-up, not counted
+    print("| request | run | bare µs | ours µs | Datasette µs | ours ÷ bare | Datasette ÷ ours | Datasette ÷ bare |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    summary = {}
+    for name, (path, datasette_path) in requests.items():
+        ratios: dict[str, list[float]] = {"ours ÷ bare": [], "Datasette ÷ ours": [], "Datasette ÷ bare": []}
         for repetition in range(1, args.repetitions + 1):
-            bare_run, ours_run = at_once(args.duration, (bare.base + path, bare.pid), (ours.base + path, ours.pid))
-            if not (bare_run.requests and ours_run.requests) or bare_run.errors or ours_run.errors:
-                raise RuntimeError(f"{name}: a server failed under load (bare {bare_run}, ours {ours_run})")
-            ratios.append(ours_run.server_cpu_us / bare_run.server_cpu_us)
-            print(f"| {name} | {repetition} | {bare_run.server_cpu_us:.1f} | {ours_run.server_cpu_us:.1f} | {ratios[-1]:.3f} |")
-        medians[name] = (h.median(ratios), min(ratios), max(ratios))
+            bare, ours, datasette = start_servers(workdir, env, bodies, database, link, path, datasette_path)
+            targets = (bare.base + path, bare.pid), (ours.base + path, ours.pid), (datasette.base + datasette_path, datasette.pid)
+            try:
+                at_once(1, *targets)  # warm-up, not counted
+                runs = at_once(args.duration, *targets)
+            finally:
+                for server in (bare, ours, datasette):
+                    server.stop()
+            if any(not r.requests or r.errors for r in runs):
+                raise RuntimeError(f"{name}: a server failed under load: {runs}")
+            bare_us, ours_us, datasette_us = (r.server_cpu_us for r in runs)
+            ratios["ours ÷ bare"].append(ours_us / bare_us)
+            ratios["Datasette ÷ ours"].append(datasette_us / ours_us)
+            ratios["Datasette ÷ bare"].append(datasette_us / bare_us)
+            row = " | ".join(f"{values[-1]:.3f}" for values in ratios.values())
+            print(f"| {name} | {repetition} | {bare_us:.1f} | {ours_us:.1f} | {datasette_us:.1f} | {row} |", flush=True)
+        summary[name] = {label: (h.median(v), min(v), max(v)) for label, v in ratios.items()}
     print()
-    for name, (middle, low, high) in medians.items():
-        print(f"{name}: ours costs {middle:.3f}x the bare app per request (median; {low:.3f} to {high:.3f}), a share of {1 / middle:.2f}")
+    for name, figures in summary.items():
+        for label, (middle, low, high) in figures.items():
+            print(f"{name}: {label} median {middle:.3f} ({low:.3f} to {high:.3f})")
+        print(
+            f"{name}: ours is a share of {1 / figures['ours ÷ bare'][0]:.2f} of the bare app; {figures['Datasette ÷ ours'][0]:.1f}x Datasette"
+        )
     return 0
+
+
+def our_bodies(workdir: Path, env: dict[str, str], paths: list[str]) -> dict[str, bytes]:
+    """What our API answers at `paths`: the bytes the bare app serves."""
+    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env)
+    try:
+        h.wait_ready(ours, "/healthz")
+        bodies = {}
+        for path in paths:
+            reply = h.fetch(ours.base + path)
+            if reply.status != 200:
+                raise RuntimeError(f"ours answered {reply.status} to {path}")
+            bodies[path] = reply.body
+        return bodies
+    finally:
+        ours.stop()
+
+
+def start_servers(workdir, env, bodies, database, link, path, datasette_path) -> tuple[h.Server, h.Server, h.Server]:
+    """New bare, ours and Datasette servers, each ready at its path (ours with it cached)."""
+    bare = h.spawn_reference("bare", workdir, bodies, database)
+    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env)
+    datasette = h.spawn("datasette", h.datasette_argv(link), workdir)
+    for server, ready_at in ((bare, path), (ours, path), (datasette, datasette_path)):
+        reply = h.wait_ready(server, ready_at, timeout=60)
+        if reply.status != 200:
+            raise RuntimeError(f"{server.name} answered {reply.status} to {ready_at}:\n{server.log_tail()}")
+    return bare, ours, datasette
 
 
 def at_once(duration: float, *targets: tuple[str, int]) -> list[h.WrkResult]:

@@ -28,10 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness as h  # noqa: E402
 
-DATASETTE_LIST = "/policy/measures_by_unit.json"
-DATASETTE_ITEM = "/policy/measure.json"
-DATASETTE_SHAPE = "_shape=array&_json=units"
-
 
 @dataclass
 class Row:
@@ -79,8 +75,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         seconds, peak = h.build_database(database)
         print(f"built the database in {seconds:.1f} s (peak RSS {peak:,.0f} MiB): {database}")
     database = database.resolve()
-    link = workdir / "policy.db"  # Datasette names a database after its file: serve it as `policy`
-    link.symlink_to(database)
+    link = h.datasette_link(workdir, database)
 
     subjects = h.subjects(database)
     unit, unit_count, measure_id = subjects.unit, subjects.unit_count, subjects.measure_id
@@ -95,8 +90,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
     datasette = h.spawn("datasette", h.datasette_argv(link), workdir)
     list_count = (h.items_in(our_list.body) if our_list.status == 200 else None) or unit_count
-    ds_list_path = f"{DATASETTE_LIST}?unit={urllib.parse.quote(unit)}&limit={list_count}&{DATASETTE_SHAPE}"
-    ds_item_path = f"{DATASETTE_ITEM}?id={urllib.parse.quote(measure_id)}&{DATASETTE_SHAPE}"
+    ds_list_path, ds_item_path = subjects.datasette_list_path(list_count), subjects.datasette_item_path
     ds_list = h.wait_ready(datasette, ds_list_path, timeout=60)
     ds_item = h.fetch(datasette.base + ds_item_path)
     for path, reply in ((ds_list_path, ds_list), (ds_item_path, ds_item)):
@@ -276,7 +270,7 @@ def cold_pools(database: Path, ours: h.Server) -> tuple[list[str], list[str], st
     for u, variant, limit, offset in combos:
         query = (f"unit={urllib.parse.quote(u)}&" if u else "") + f"{variant}limit={limit}&offset={offset}"
         ours_pool.append(f"/v1/measures?{query}")
-        ds_pool.append(f"{DATASETTE_LIST}?{query}&{DATASETTE_SHAPE}")
+        ds_pool.append(f"{h.DATASETTE_LIST}?{query}&{h.DATASETTE_SHAPE}")
     return ours_pool, ds_pool, None
 
 
