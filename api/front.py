@@ -7,7 +7,7 @@ FastAPI's stack (middleware, routing, validation), which serves everything else,
 
 The cached path is written out in that one method on purpose. With the server busy, each function
 it calls shows in the benchmark, about half a per cent of the cached item's cost apiece (measured
-with bench/paired.py, which compares it with a framework-free app).
+against a framework-free app on the same core, as bench/paired.py does).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an Accept-Encoding value admits gzip (the routes and the response cache both ask)."""
+    """Whether an Accept-Encoding value admits gzip."""
     return any(coding in ("gzip", "*") for coding in ranked(accept_encoding or ""))
 
 

@@ -1,5 +1,5 @@
-"""Shared plumbing for bench/run.py, bench/scale.py and bench/load.py: processes, HTTP probes,
-wrk, /proc, and their common exit statuses.
+"""Shared plumbing for bench/run.py, bench/paired.py, bench/scale.py and bench/load.py: processes,
+HTTP probes, wrk, /proc, and their common exit statuses.
 
 Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
 takes CPU from the server it measures. Every child is started in its own session and killed, by

@@ -6,8 +6,9 @@ bench/run.py measures servers one after another, so a ratio between two of its r
 whatever the machine does in between (about ±10% here). This script pins our API, the bare app
 (serving our bytes) and Datasette (the canned queries of bench/datasette.yaml) to the same core and
 drives the three at once, one `wrk -t1 -c16` each on the load core: the kernel shares the core
-between them, all run under the same conditions, and the ratios of their CPU per request hold to a
-few per cent. Each repetition starts the three servers afresh: one set of processes keeps a bias
+between them, and all run under the same conditions. Ours ÷ bare then holds to a few per cent;
+Datasette's own cost still moves by up to 20% from run to run, so read its ratio over several runs.
+Each repetition starts the three servers afresh: one set of processes keeps a bias
 of a few per cent of its own (where its memory landed), which only new processes average out.
 
 It measures the repeated item and list requests, the rows closest to the framework-free limit, and
