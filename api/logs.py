@@ -18,13 +18,20 @@ access_log = logging.getLogger("api.access")
 REQUEST_ID = b"x-request-id"  # the header, in requests and responses
 CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")  # a caller's id is kept only if it is tame
 # A new id is this process's random prefix and a counter: unique across workers and restarts like a
-# uuid4, without asking the OS for randomness on every request.
+# uuid4, without asking the OS for randomness on every request. The ids are formatted a batch at a
+# time: formatting one per request cost 1.5% of a cached answer (measured in pairs on one core).
 _PROCESS_PREFIX = uuid.uuid4().hex[:16].encode()
-_request_numbers = itertools.count(1)
+ID_BATCH = 1024
+_batches = itertools.count(0)
+_next_ids: list[bytes] = []  # the batch under way, its next id last
 
 
 def new_request_id() -> bytes:
-    return b"%s%016x" % (_PROCESS_PREFIX, next(_request_numbers))
+    """A new request id. Called on the event loop only (by the front door)."""
+    if not _next_ids:
+        first = next(_batches) * ID_BATCH + 1
+        _next_ids.extend(b"%s%016x" % (_PROCESS_PREFIX, n) for n in range(first + ID_BATCH - 1, first - 1, -1))
+    return _next_ids.pop()
 
 
 class JsonFormatter(logging.Formatter):

@@ -155,6 +155,17 @@ def test_request_ids_are_kept_only_when_tame(client, url):
         assert returned(None) != returned(None)  # a new one each time
 
 
+def test_new_request_ids_come_once_each_and_in_order_across_batches():
+    """Ids are formatted a batch at a time and handed out from the end of the batch: across batches
+    each must still come out once, in counting order, under the process's prefix."""
+    from api.logs import ID_BATCH, new_request_id
+
+    ids = [new_request_id() for _ in range(2 * ID_BATCH + 3)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)  # a fixed-width hex counter under one prefix
+    assert len({i[:16] for i in ids}) == 1 and all(len(i) == 32 for i in ids)
+
+
 def test_the_memo_lru_serialises_threads():
     """The database memos are read on the event loop and filled from the threadpool at once. An
     unguarded get or put, interleaved with another, loses size updates or raises KeyError (seen
