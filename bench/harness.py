@@ -531,14 +531,21 @@ def subjects(database: Path) -> Subjects:
     return Subjects(unit, unit_count, query(database, sql, unit)[0][0])
 
 
-def spawn_reference(name: str, workdir: Path, bodies: dict[str, bytes], database: Path) -> Server:
-    """A reference app of bench/reference_apps.py; the bare ones serve `bodies` at their paths."""
+def spawn_reference(
+    name: str, workdir: Path, bodies: dict[str, bytes], database: Path, headers: dict[str, list[tuple[str, str]]] | None = None
+) -> Server:
+    """A reference app of bench/reference_apps.py; the bare ones serve `bodies` at their paths,
+    `bare_our_headers` with `headers` (path to its response headers). Each app reads its files
+    from a folder of its own, so none is rewritten while another app starts up."""
+    folder = workdir / name
+    folder.mkdir(exist_ok=True)
     index = {}
     for number, (path, body) in enumerate(bodies.items()):
-        (workdir / f"body{number}").write_bytes(body)
+        (folder / f"body{number}").write_bytes(body)
         index[path] = f"body{number}"
-    (workdir / "bodies.json").write_text(json.dumps(index))
-    env = {"BENCH_BODIES": str(workdir / "bodies.json"), "BENCH_DATABASE": str(database)}
+    (folder / "bodies.json").write_text(json.dumps(index))
+    (folder / "headers.json").write_text(json.dumps(headers or {}))
+    env = {"BENCH_BODIES": str(folder / "bodies.json"), "BENCH_HEADERS": str(folder / "headers.json"), "BENCH_DATABASE": str(database)}
     return spawn(name, uvicorn_argv(f"reference_apps:{name}", "--app-dir", str(BENCH), "--factory"), workdir, env)
 
 

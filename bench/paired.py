@@ -1,20 +1,23 @@
-"""Ours, the bare ASGI app and Datasette on one core at once: their cost ratios without drift.
+"""Ours, the bare ASGI apps and Datasette on one core at once: their cost ratios without drift.
 
     python3 bench/paired.py [--duration S] [--repetitions N] [--database PATH] [--smoke]
 
 bench/run.py measures servers one after another, so a ratio between two of its rows moves with
 whatever the machine does in between (about ±10% here). This script pins our API, the bare app
-(serving our bytes) and Datasette (the canned queries of bench/datasette.yaml) to the same core and
-drives the three at once, one `wrk -t1 -c16` each on the load core: the kernel shares the core
-between them, and all run under the same conditions. Ours ÷ bare then holds to a few per cent;
-Datasette's own cost still moves by up to 20% from run to run, so read its ratio over several runs.
-Each repetition starts the three servers afresh: one set of processes keeps a bias
-of a few per cent of its own (where its memory landed), which only new processes average out.
+(serving our bytes), the bare app sending our response headers too (`bare_our_headers`) and
+Datasette (the canned queries of bench/datasette.yaml) to the same core and drives the four at
+once, one `wrk -t1 -c16` each on the load core: the kernel shares the core between them, and all
+run under the same conditions. Ours ÷ bare then holds to a few per cent; Datasette's own cost
+still moves by up to 20% from run to run, so read its ratio over several runs. Each repetition
+starts the four servers afresh: one set of processes keeps a bias of a few per cent of its own
+(where its memory landed), which only new processes average out.
 
 It measures the repeated item and list requests, the rows closest to the framework-free limit, and
-prints per request: ours ÷ bare (its inverse is ours as a share of the bare app) and Datasette ÷
-ours (how many times less than Datasette ours costs, the "× Datasette" of the targets). Absolute
-figures are higher than in run.py (three servers share a core and its caches); read the ratios.
+prints per request: ours ÷ bare (its inverse is ours as a share of the bare app), split into what
+our response headers cost a server that does nothing else (headers ÷ bare) and the rest (ours ÷
+headers: the front door's work, and a larger process sharing the core), and Datasette ÷ ours (how
+many times less than Datasette ours costs, the "× Datasette" of the targets). Absolute figures are
+higher than in run.py (four servers share a core and its caches); read the ratios.
 
 Exit status: 0 when the servers answered, 1 when one failed, 3 when wrk, taskset or Datasette is
 missing.
@@ -30,6 +33,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness as h  # noqa: E402
+
+# What the bare app with our headers does not replay: the headers uvicorn adds itself (date, server,
+# and connection: close, which urllib asked for) and the request id, new for each response.
+PER_RESPONSE = {"date", "server", "connection", "x-request-id"}
+# The ratios printed, as (numerator, denominator) indices into the costs of bare, bare with our
+# headers, ours and Datasette.
+RATIOS = {
+    "headers ÷ bare": (1, 0),
+    "ours ÷ headers": (2, 1),
+    "ours ÷ bare": (2, 0),
+    "Datasette ÷ ours": (3, 2),
+    "Datasette ÷ bare": (3, 0),
+}
 
 
 def main() -> int:
@@ -53,41 +69,45 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     link = h.datasette_link(workdir, database)
     subjects = h.subjects(database)
     env = {"DATABASE_URL": f"sqlite:///{database}"}
-    bodies = our_bodies(workdir, env, [subjects.item_path, subjects.list_path])
+    replies = our_replies(workdir, env, [subjects.item_path, subjects.list_path])
+    bodies = {path: reply.body for path, reply in replies.items()}
+    headers = {path: replayed(reply) for path, reply in replies.items()}
     list_count = h.items_in(bodies[subjects.list_path]) or subjects.unit_count
     requests = {
         "item": (subjects.item_path, subjects.datasette_item_path),
         "list": (subjects.list_path, subjects.datasette_list_path(list_count)),
     }
 
-    print(f"machine: {h.machine()}; here the three servers share core {h.SERVER_CORE}, each driven by wrk -t1 -c16")
+    print(f"machine: {h.machine()}; here the four servers share core {h.SERVER_CORE}, each driven by wrk -t1 -c16")
     print(f"versions: {', '.join(f'{k} {v}' for k, v in h.versions().items())}")
     print(
         f"{max(1, round(args.duration))} s per run, {args.repetitions} run(s) per request, each on new servers; CPU µs per request, utime+stime"
     )
     print()
-    print("| request | run | bare µs | ours µs | Datasette µs | ours ÷ bare | Datasette ÷ ours | Datasette ÷ bare |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| request | run | bare µs | bare + our headers µs | ours µs | Datasette µs "
+        "| headers ÷ bare | ours ÷ headers | ours ÷ bare | Datasette ÷ ours | Datasette ÷ bare |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     summary = {}
     for name, (path, datasette_path) in requests.items():
-        ratios: dict[str, list[float]] = {"ours ÷ bare": [], "Datasette ÷ ours": [], "Datasette ÷ bare": []}
+        ratios: dict[str, list[float]] = {label: [] for label in RATIOS}
         for repetition in range(1, args.repetitions + 1):
-            bare, ours, datasette = start_servers(workdir, env, bodies, database, link, path, datasette_path)
-            targets = (bare.base + path, bare.pid), (ours.base + path, ours.pid), (datasette.base + datasette_path, datasette.pid)
+            servers = start_servers(workdir, env, bodies, headers, database, link, path, datasette_path)
+            targets = [(server.base + (datasette_path if server.name == "datasette" else path), server.pid) for server in servers]
             try:
                 at_once(1, *targets)  # warm-up, not counted
                 runs = at_once(args.duration, *targets)
             finally:
-                for server in (bare, ours, datasette):
+                for server in servers:
                     server.stop()
             if any(not r.requests or r.errors for r in runs):
                 raise RuntimeError(f"{name}: a server failed under load: {runs}")
-            bare_us, ours_us, datasette_us = (r.server_cpu_us for r in runs)
-            ratios["ours ÷ bare"].append(ours_us / bare_us)
-            ratios["Datasette ÷ ours"].append(datasette_us / ours_us)
-            ratios["Datasette ÷ bare"].append(datasette_us / bare_us)
+            bare_us, headers_us, ours_us, datasette_us = costs = [r.server_cpu_us for r in runs]
+            for label, (numerator, denominator) in RATIOS.items():
+                ratios[label].append(costs[numerator] / costs[denominator])
             row = " | ".join(f"{values[-1]:.3f}" for values in ratios.values())
-            print(f"| {name} | {repetition} | {bare_us:.1f} | {ours_us:.1f} | {datasette_us:.1f} | {row} |", flush=True)
+            print(f"| {name} | {repetition} | {bare_us:.1f} | {headers_us:.1f} | {ours_us:.1f} | {datasette_us:.1f} | {row} |", flush=True)
         summary[name] = {label: (h.median(v), min(v), max(v)) for label, v in ratios.items()}
     print()
     for name, figures in summary.items():
@@ -99,32 +119,45 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     return 0
 
 
-def our_bodies(workdir: Path, env: dict[str, str], paths: list[str]) -> dict[str, bytes]:
-    """What our API answers at `paths`: the bytes the bare app serves."""
+def our_replies(workdir: Path, env: dict[str, str], paths: list[str]) -> dict[str, h.Reply]:
+    """What our API answers at `paths`: the bytes and headers the bare apps send."""
     ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env)
     try:
         h.wait_ready(ours, "/healthz")
-        bodies = {}
+        replies = {}
         for path in paths:
-            reply = h.fetch(ours.base + path)
+            replies[path] = reply = h.fetch(ours.base + path)
             if reply.status != 200:
                 raise RuntimeError(f"ours answered {reply.status} to {path}")
-            bodies[path] = reply.body
-        return bodies
+        return replies
     finally:
         ours.stop()
 
 
-def start_servers(workdir, env, bodies, database, link, path, datasette_path) -> tuple[h.Server, h.Server, h.Server]:
-    """New bare, ours and Datasette servers, each ready at its path (ours with it cached)."""
-    bare = h.spawn_reference("bare", workdir, bodies, database)
-    ours = h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env)
-    datasette = h.spawn("datasette", h.datasette_argv(link), workdir)
-    for server, ready_at in ((bare, path), (ours, path), (datasette, datasette_path)):
+def start_servers(workdir, env, bodies, headers, database, link, path, datasette_path) -> list[h.Server]:
+    """New bare, bare with our headers, ours and Datasette servers (in the order of RATIOS'
+    indices), each ready at its path (ours with it cached)."""
+    servers = [
+        h.spawn_reference("bare", workdir, bodies, database),
+        h.spawn_reference("bare_our_headers", workdir, bodies, database, headers),
+        h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env),
+        h.spawn("datasette", h.datasette_argv(link), workdir),
+    ]
+    for server in servers:
+        ready_at = datasette_path if server.name == "datasette" else path
         reply = h.wait_ready(server, ready_at, timeout=60)
         if reply.status != 200:
             raise RuntimeError(f"{server.name} answered {reply.status} to {ready_at}:\n{server.log_tail()}")
-    return bare, ours, datasette
+        if server.name.startswith("bare") and reply.body != bodies[path]:
+            raise RuntimeError(f"{server.name} did not send our bytes at {path}")
+        if server.name == "bare_our_headers" and replayed(reply) != headers[path]:
+            raise RuntimeError(f"{server.name} did not send our headers at {path}: {replayed(reply)} against {headers[path]}")
+    return servers
+
+
+def replayed(reply: h.Reply) -> list[tuple[str, str]]:
+    """The headers of a reply that the bare app with our headers replays."""
+    return [(name, value) for name, value in reply.headers.items() if name not in PER_RESPONSE]
 
 
 def at_once(duration: float, *targets: tuple[str, int]) -> list[h.WrkResult]:

@@ -1,14 +1,17 @@
-"""Reference servers for bench/run.py: what a Python server costs before it does any work.
+"""Reference servers for bench/run.py and bench/paired.py: what a Python server costs before it
+does any work.
 
 Each is an ASGI app factory, served as `uvicorn --app-dir bench --factory reference_apps:<name>`:
 
 - `bare`: a framework-free ASGI callable sending fixed bytes (the limit for a Python server);
+- `bare_our_headers`: `bare` with the response headers our API sends (bench/paired.py);
 - `fastapi_bytes`: a FastAPI route sending the same fixed bytes;
 - `fastapi_models`: a FastAPI route building 20 pydantic response models per request;
 - `sqlmodel_sync`: the tutorial way, a sync `def` route running a SQLModel query per request.
 
-Configuration comes from the environment, set by bench/run.py:
-BENCH_BODIES (a JSON file mapping "path?query" to a file of response bytes) and
+Configuration comes from the environment, set by `harness.spawn_reference`:
+BENCH_BODIES (a JSON file mapping "path?query" to a file of response bytes),
+BENCH_HEADERS (for `bare_our_headers`: a JSON file mapping "path?query" to [name, value] pairs) and
 BENCH_DATABASE (the SQLite file the API serves).
 """
 
@@ -31,6 +34,20 @@ def _key(scope: dict) -> str:
     return scope["path"] + ("?" + query if query else "")
 
 
+async def _lifespan(receive, send) -> None:
+    """Answer start-up and shut-down, so that uvicorn does not warn."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+NOT_FOUND = {"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]}, {"type": "http.response.body"}
+
+
 def bare():
     """Plain ASGI: one dict lookup, two sends. Headers are built once, at start-up."""
     responses = {
@@ -44,18 +61,38 @@ def bare():
         )
         for key, body in _bodies().items()
     }
-    not_found = ({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]}, {"type": "http.response.body"})
 
     async def app(scope, receive, send):
-        if scope["type"] == "lifespan":  # answer start-up and shut-down so uvicorn does not warn
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        start, body = responses.get(_key(scope), not_found)
+        if scope["type"] == "lifespan":
+            return await _lifespan(receive, send)
+        start, body = responses.get(_key(scope), NOT_FOUND)
+        await send(start)
+        await send(body)
+
+    return app
+
+
+def bare_our_headers():
+    """`bare` sending, with each body, the response headers our API sent with it and a new
+    X-Request-ID made as ours makes one: what the API's header contract costs a server that does
+    nothing else. Ours over this is the cost of our own work (the front door)."""
+    from api.logs import REQUEST_ID, new_request_id
+
+    headers = json.loads(Path(os.environ["BENCH_HEADERS"]).read_text())
+    responses = {
+        key: ([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers[key]], {"type": "http.response.body", "body": body})
+        for key, body in _bodies().items()
+    }
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await _lifespan(receive, send)
+        found = responses.get(_key(scope))
+        if found is None:
+            start, body = NOT_FOUND
+        else:  # a new start message for each request, like ours, for its request id
+            start = {"type": "http.response.start", "status": 200, "headers": [*found[0], (REQUEST_ID, new_request_id())]}
+            body = found[1]
         await send(start)
         await send(body)
 
