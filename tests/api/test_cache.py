@@ -156,8 +156,8 @@ def test_request_ids_are_kept_only_when_tame(client, url):
 
 
 def test_new_request_ids_come_once_each_and_in_order_across_batches():
-    """Ids are formatted a batch at a time and handed out from the end of the batch: across batches
-    each must still come out once, in counting order, under the process's prefix."""
+    """Ids are formatted a batch at a time: across batches each must still come out once, in
+    counting order, under the process's prefix."""
     from api.logs import ID_BATCH, new_request_id
 
     ids = [new_request_id() for _ in range(2 * ID_BATCH + 3)]
