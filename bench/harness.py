@@ -129,11 +129,36 @@ def free_port() -> int:
 class Server:
     name: str
     port: int
-    proc: subprocess.Popen
-    started: float  # time.monotonic() just before spawning
+    command: list[str]
+    env: dict[str, str]
     log: Path
+    proc: subprocess.Popen = field(init=False)
+    started: float = field(init=False)  # time.monotonic() just before spawning
     ready_after: float | None = None  # seconds from spawn to the first 200
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        self.started = time.monotonic()
+        with self.log.open("ab") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
+        _children.append(self.proc)
+
+    def restart(self) -> None:
+        """A new process for the same command on the same port (wait for it with `wait_ready`)."""
+        self.stop()
+        self.ready_after = None
+        self._start()
 
     @property
     def base(self) -> str:
@@ -167,20 +192,8 @@ def spawn(name: str, argv: list[str], logdir: Path, env: dict[str, str] | None =
     stdout (uvicorn's access log) goes to /dev/null for every server alike; stderr to a log file
     so a failed start can be explained."""
     port = port or free_port()
-    log = logdir / f"{name}.{port}.log"
     command = ["taskset", "-c", SERVER_CORE, *[a.replace("{port}", str(port)) for a in argv]]
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-        start_new_session=True,
-    )
-    _children.append(proc)
-    return Server(name, port, proc, started, log)
+    return Server(name, port, command, {**os.environ, **(env or {})}, logdir / f"{name}.{port}.log")
 
 
 def uvicorn_argv(app: str, *extra: str) -> list[str]:
