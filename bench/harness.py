@@ -239,6 +239,14 @@ def wait_ready(server: Server, path: str, timeout: float = 30) -> Reply:
         time.sleep(0.01)
 
 
+def wait_ok(server: Server, path: str, timeout: float = 30) -> Reply:
+    """`wait_ready`, then demand a 200: anything else fails the run, with the server's log."""
+    reply = wait_ready(server, path, timeout)
+    if reply.status != 200:
+        raise RuntimeError(f"{server.name} answered {reply.status} to {path}: {reply.body[:300]!r}\n{server.log_tail()}")
+    return reply
+
+
 def time_to_first_200(server: Server, paths: list[str], timeout: float = 30) -> list[float | None]:
     """Seconds from spawn to the first 200 of each path in turn (None: that path never gave 200)."""
     times: list[float | None] = []

@@ -63,8 +63,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     script.write_text(LUA)
     env = {"DATABASE_URL": url, "LOG_LEVEL": "warning", **({"EXPORTS_DIR": args.exports_dir} if args.exports_dir else {})}
     server = h.spawn("ours", h.uvicorn_argv("api.main:app", "--no-access-log", "--log-level", "warning"), workdir, env)
-    if (ready := h.wait_ready(server, "/readyz")).status != 200:
-        raise RuntimeError(f"/readyz answered {ready.status}: {ready.body[:300]!r}")
+    h.wait_ok(server, "/readyz")
     print(
         f"backend {url.split(':', 1)[0]}, {args.duration} s per level, one uvicorn worker on core {h.SERVER_CORE}, wrk on core {h.LOAD_CORE}"
     )

@@ -112,9 +112,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         "sqlmodel_sync": f"/measures?unit={urllib.parse.quote(unit)}",
     }
     for name, server in references.items():
-        reply = h.wait_ready(server, probes[name])
-        if reply.status != 200:
-            raise RuntimeError(f"{name} answered {reply.status} to {probes[name]}:\n{server.log_tail()}")
+        h.wait_ok(server, probes[name])
 
     rows = make_rows(
         database, workdir, ours, datasette, references, probes, list_path, item_path, our_list, our_item, ds_list_path, ds_item_path, bodies
@@ -336,9 +334,7 @@ def restart_servers(rows: list[Row]) -> None:
     for server, _ in ready_at.values():
         server.restart()
     for server, path in ready_at.values():
-        reply = h.wait_ready(server, path, timeout=60)
-        if reply.status != 200:
-            raise RuntimeError(f"{server.name} answered {reply.status} to {path} after its restart:\n{server.log_tail()}")
+        h.wait_ok(server, path, timeout=60)
 
 
 def warm_up(rows: list[Row], args: argparse.Namespace) -> None:
