@@ -48,11 +48,10 @@ class Entry:
             {"type": "http.response.body", "body": b""},
         )
 
-    def answer(self, if_none_match: bytes | None) -> tuple[Message, Message]:
-        """The two messages that answer a request: the 304 when its If-None-Match matches."""
-        if if_none_match is not None and matches(if_none_match.decode("latin-1"), self.etag):
-            return self.not_modified
-        return self.ok
+    def answer(self, if_none_match: bytes) -> tuple[Message, Message]:
+        """The two messages that answer a request with an If-None-Match (without one, `ok`): the
+        304 when it matches."""
+        return self.not_modified if matches(if_none_match.decode("latin-1"), self.etag) else self.ok
 
 
 # The request headers a cached response depends on, besides the path and the query string:
