@@ -10,3 +10,20 @@ def test_the_app_does_not_load_the_build_modules():
     code = "import sys, api.main; print(sorted(m for m in ('pypinyin', 'seed.dataset', 'seed.build', 'frictionless') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_objects_of_start_up_are_frozen_while_the_app_serves(app_settings):
+    # The collector then never walks them again (a full collection of them stalled requests soon
+    # after start); shutting down gives them back, as a test process starts and stops many apps.
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    gc.unfreeze()  # whatever an earlier app of this test process left frozen
+    app = create_app(app_settings)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
