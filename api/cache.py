@@ -4,7 +4,10 @@ The data is immutable for a dataset version, so a response is a pure function of
 path, its query string and the headers that negotiate the representation (script, format, gzip)
 and CORS. The first request for a combination goes through FastAPI (its middleware, routing,
 validation, SQL) and its 200 is stored as it was sent; the next ones are answered from here,
-including the 304 for a matching If-None-Match, without touching FastAPI at all. FastAPI stays the
+including the 304 for a matching If-None-Match, without touching FastAPI at all. A first request
+that carries If-None-Match reaches FastAPI without it, so that it too leaves its 200 behind: after a
+restart, browsers revalidating what they hold would otherwise miss for as long as no one asked for
+the whole response. FastAPI stays the
 one place where routes, parameters and the spec are defined: this layer only replays its answers.
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
@@ -77,34 +80,48 @@ class ResponseCache:
         self.entries.clear()
         self.size = 0
 
-    def recorder(self, key: tuple, scope: Scope, send: Send) -> Send:
-        """`send`, storing the response under `key` (the front door's) if it is a finished 200 of
-        the API's own to a request that may be stored: a GET under /v1 that is not a download."""
+    def stores(self, scope: Scope) -> bool:
+        """Whether the answer to this request may be stored: a GET under /v1 that is not a download."""
         path = scope["path"]
-        if scope["method"] != "GET" or not path.startswith(CACHEABLE_PREFIX) or path.startswith(UNCACHEABLE_PREFIX):
-            return send
-        start: list[tuple[bytes, bytes]] | None = None
+        return scope["method"] == "GET" and path.startswith(CACHEABLE_PREFIX) and not path.startswith(UNCACHEABLE_PREFIX)
+
+    def recorder(self, key: tuple, send: Send, if_none_match: bytes | None = None) -> Send:
+        """`send`, storing under `key` (the front door's, for a request the cache `stores`) a finished
+        200 of the API's own. With `if_none_match`, FastAPI was asked for the 200 without that
+        condition: the 200 is then held until it is complete, and the condition answered from it."""
+        start: Message | None = None
         chunks: list[bytes] = []
 
         async def record(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start" and message["status"] == 200:
-                start = list(message.get("headers", []))  # as FastAPI sent them
+                start = message
+                if if_none_match is not None:
+                    return  # held: whether it is a 304 depends on the ETag of the whole body
             elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    self._store(key, start, b"".join(chunks))
+                if message.get("more_body", False):
+                    if if_none_match is not None:
+                        return
+                else:
+                    headers, body = list(start.get("headers", [])), b"".join(chunks)  # as FastAPI sent them
+                    entry = Entry(headers, body) if any(k == b"etag" for k, _ in headers) else None  # the API's own
+                    if entry is not None and entry.size <= self.max_bytes // 16:  # none that would crowd out the rest
+                        self._store(key, entry)
+                    if if_none_match is not None:
+                        whole = start, {"type": "http.response.body", "body": body}
+                        for answer in entry.answer(if_none_match) if entry is not None else whole:
+                            await send(answer)
+                        return
             await send(message)
 
         return record
 
-    def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        if not any(k == b"etag" for k, _ in headers) or len(body) > self.max_bytes // 16:
-            return  # only the API's finished responses, and none that would crowd out the rest
+    def _store(self, key: tuple, entry: Entry) -> None:
         replaced = self.entries.pop(key, None)  # two first requests for it were in flight at once
         if replaced is not None:
             self.size -= replaced.size
-        entry = self.entries[key] = Entry(headers, body)
+        self.entries[key] = entry
         self.size += entry.size
         while len(self.entries) > self.max_entries or self.size > self.max_bytes:
             oldest_key, oldest = self.entries.popitem(last=False)

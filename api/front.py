@@ -85,7 +85,16 @@ class FrontedAPI(FastAPI):
             await send(message)
 
         try:
-            await super().__call__(scope, receive, send_with_id if cache is None else cache.recorder(key, scope, send_with_id))
+            if cache is None or not cache.stores(scope):
+                await super().__call__(scope, receive, send_with_id)
+            else:
+                if_none_match = value(IF_NONE_MATCH)
+                if if_none_match is not None:
+                    # FastAPI is asked for the 200, which fills the cache, and the recorder answers the
+                    # condition from it. A 304 from FastAPI would store nothing: revalidations of a
+                    # response that no one fetched whole since the start would never stop missing.
+                    scope = {**scope, "headers": [h for h in scope["headers"] if h[0] != IF_NONE_MATCH]}
+                await super().__call__(scope, receive, cache.recorder(key, send_with_id, if_none_match))
         finally:
             if logged:
                 log_access(scope, request_id, response["status"], response["bytes"], started)

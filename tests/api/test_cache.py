@@ -62,21 +62,30 @@ def exchange(client, url, headers):
     return response.status_code, headers, response.content
 
 
-def test_cached_responses_are_byte_and_header_identical_to_uncached(client, uncached, app):
+@pytest.mark.parametrize("revalidation_first", [False, True], ids=["plain-first", "revalidation-first"])
+def test_cached_responses_are_byte_and_header_identical_to_uncached(client, uncached, app, revalidation_first):
+    """Every answer of the cached app, whether it filled the cache or came from it, is the uncached
+    app's. With `revalidation_first`, the first request for each combination carries a matching
+    If-None-Match: the cache is filled by it, and what follows is answered from the cache."""
     cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
     cache.clear()
     compared = 0
     for url, headers in requests():
         expected = exchange(uncached, url, headers)
         assert expected[0] == 200, (url, headers, expected)
+        conditional = {**headers, "If-None-Match": dict(expected[1])["etag"]}
+        not_modified = exchange(uncached, url, conditional)
+        assert not_modified[0] == 304, (url, headers)
+        stored = len(cache.entries)
+        if revalidation_first:
+            assert exchange(client, url, conditional) == not_modified, (url, headers)
+            assert len(cache.entries) == stored + 1, (url, headers)  # it left the 200 behind
         first, second = exchange(client, url, headers), exchange(client, url, headers)
         assert first == expected == second, (url, headers)
-        etag = dict(second[1])["etag"]
-        not_modified = [exchange(c, url, {**headers, "If-None-Match": etag}) for c in (uncached, client)]
-        assert not_modified[0] == not_modified[1] and not_modified[0][0] == 304, (url, headers)
+        assert exchange(client, url, conditional) == not_modified, (url, headers)
+        assert len(cache.entries) == stored + 1, (url, headers)
         compared += 1
     assert compared > 200
-    assert len(cache.entries) > 100  # the second requests were answered from the cache
 
 
 def test_errors_and_downloads_are_never_cached(client, app):
@@ -86,6 +95,18 @@ def test_errors_and_downloads_are_never_cached(client, app):
     client.get("/v1/measures?limit=0")
     client.get("/v1/exports/hant/measures.csv")
     assert not cache.entries
+
+
+def test_a_revalidation_that_does_not_match_or_fails_is_answered_as_fastapi_answers_it(client, uncached, app):
+    """A first request with If-None-Match reaches FastAPI without it: what comes back must still be
+    FastAPI's answer to the request as sent (a 200 for a stale ETag, the error for an error)."""
+    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+    for url, status in [("/v1/measures/lianzhengzong-2021-127-m7", 200), ("/v1/measures/nope", 404), ("/v1/measures?limit=0", 400)]:
+        cache.clear()
+        stale = {"If-None-Match": '"0123456789abcdef01234567", W/"stale"'}
+        answer = exchange(client, url, stale)
+        assert answer == exchange(uncached, url, stale) and answer[0] == status, url
+        assert len(cache.entries) == (1 if status == 200 else 0), url
 
 
 def test_the_cache_is_bounded(app_settings):
