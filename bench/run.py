@@ -344,7 +344,7 @@ def warm_up(rows: list[Row], args: argparse.Namespace) -> None:
     for row in rows:
         if not row.pool:
             for _ in range(3 if args.smoke else 20):
-                h.fetch(row.server.base + row.path, dict(x.split(": ", 1) for x in row.headers))
+                h.fetch_as_wrk(row.server.base + row.path, dict(x.split(": ", 1) for x in row.headers))
 
 
 def measure_cold_start(args, workdir, env, list_path, datasette, ds_list_path, link) -> dict[str, list]:
