@@ -29,6 +29,36 @@ Clients must ignore fields they do not know.
 """
 
 
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": schema or {"type": "string"}}
+
+
+# The response headers, documented once (components/headers) so that generated clients expose them.
+RESPONSE_HEADERS = {
+    # The front door (api/front.py) puts it on every response, errors included.
+    "X-Request-ID": _header(
+        "The request's id, also in the server's access log: the caller's own X-Request-ID when it is"
+        " 1 to 64 of `A-Z a-z 0-9 . _ : -`, else a new one. Quote it when reporting a problem."
+    ),
+    # api/responses.finish puts these on every 200 and 304 of the API's own bodies.
+    "ETag": _header("Strong validator of this representation: send it back in If-None-Match for a 304."),
+    "Cache-Control": _header("How long the response may be reused before it is revalidated."),
+    "Vary": _header("The request headers this representation depends on."),
+    "Content-Language": _header("The script of the text: zh-Hant (as published) or zh-Hans (`script=hans`)."),
+    # api/paging.page_response adds these for a list.
+    "Link": _header('RFC 8288 links to this page (rel="self") and its neighbours ("next", "prev").'),
+    "X-Total-Count": _header("How many items match, over all pages.", {"type": "integer", "minimum": 0}),
+}
+
+
+def header_refs(*names: str) -> dict[str, dict[str, str]]:
+    """Response headers for a route's `responses`, by reference to RESPONSE_HEADERS."""
+    unknown = set(names) - RESPONSE_HEADERS.keys()
+    if unknown:
+        raise ValueError(f"undocumented response headers: {sorted(unknown)}")
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
 def build_spec(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(
         title=app.title,
@@ -46,6 +76,8 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
             for status, response in responses.items():
                 if status.startswith(("4", "5")) and "application/json" in response.get("content", {}):
                     response["content"] = {PROBLEM_MEDIA_TYPE: response["content"]["application/json"]}
+                response["headers"] = {**response.get("headers", {}), **header_refs("X-Request-ID")}
+    spec.setdefault("components", {})["headers"] = RESPONSE_HEADERS
     schemas = spec.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -13,7 +13,7 @@ from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.responses import finish
-from api.routes.common import PROBLEM_400, PROBLEM_404, id_path, item_responses, list_responses
+from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_responses
 from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentFull, DocumentPublic, Page
 from models.scripts import Script
 from models.tables import Document
@@ -86,7 +86,7 @@ SourceForm = Annotated[
     "/{document_id}/source",
     response_class=Response,
     responses={
-        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The text, UTF-8."},
+        **finished_responses({"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The text, UTF-8."}),
         **PROBLEM_400,
         **PROBLEM_404,
     },

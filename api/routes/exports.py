@@ -12,10 +12,11 @@ from starlette.types import Receive, Scope, Send
 
 from api.deps import Rep, ScriptQuery
 from api.export import MANIFEST
+from api.openapi import header_refs
 from api.paging import item_response
 from api.problems import Problem, not_found
 from api.responses import CACHE_CONTROL, matches
-from api.routes.common import NOT_MODIFIED, PROBLEM_400, PROBLEM_404
+from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
 
@@ -76,7 +77,7 @@ class Download(FileResponse):
         await super().__call__(scope, receive, send)
 
 
-@router.get("", response_model=ExportList, responses={**NOT_MODIFIED, **PROBLEM_400, **UNAVAILABLE})
+@router.get("", response_model=ExportList, responses={**finished_responses(), **PROBLEM_400, **UNAVAILABLE})
 def list_exports(request: Request, representation: Rep, script: ScriptQuery = None) -> Response:
     """Every downloadable file: name, media type, script, size, sha256, record count, URL. With
     `script`, only the files in that script (and those holding both)."""
@@ -94,6 +95,9 @@ def list_exports(request: Request, representation: Rep, script: ScriptQuery = No
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
 
 
+FILE_HEADERS = header_refs("ETag", "Cache-Control")  # a file has no script or page
+
+
 @router.get(
     "/{name:path}",
     response_class=Response,
@@ -101,9 +105,10 @@ FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A
         200: {
             "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in DOWNLOAD_MEDIA_TYPES},
             "description": "The file, with the media type /v1/exports gives for it.",
+            "headers": FILE_HEADERS,
         },
         206: {"description": "Partial content (Range)."},
-        **NOT_MODIFIED,
+        304: {"description": NOT_MODIFIED_DESCRIPTION, "headers": FILE_HEADERS},
         **PROBLEM_400,
         **PROBLEM_404,
         416: {"model": ProblemSchema, "description": "No requested range starts within the file."},

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from api.deps import DB, Rep, presenter
 from api.paging import item_response
-from api.routes.common import NOT_MODIFIED, PROBLEM_400
+from api.routes.common import PROBLEM_400, finished_responses
 from models.schemas import Health, Problem, Ready, Root
 from models.tables import DatasetInfo
 
@@ -24,7 +24,7 @@ LICENCE = {
 SOURCE = "Lianjiang County People's Government (Fujian, China); a Traditional-script copy, restored as documented in the corrections."
 
 
-@router.get("/v1", response_model=Root, responses={**NOT_MODIFIED, **PROBLEM_400})
+@router.get("/v1", response_model=Root, responses={**finished_responses(), **PROBLEM_400})
 def get_root(request: Request, db: DB, representation: Rep) -> Response:
     """Dataset version, licence, source, and links to every collection and to the exports."""
     present = presenter(request, representation)
