@@ -73,9 +73,6 @@ class ResponseCache:
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()  # oldest first
         self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
     def clear(self) -> None:
         self.entries.clear()
         self.size = 0
@@ -96,26 +93,30 @@ class ResponseCache:
             nonlocal start
             if message["type"] == "http.response.start" and message["status"] == 200:
                 start = message
-                if if_none_match is not None:
-                    return  # held: whether it is a 304 depends on the ETag of the whole body
             elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    if if_none_match is not None:
+                if not message.get("more_body", False):
+                    body = b"".join(chunks)
+                    entry = self._keep(key, list(start.get("headers", [])), body)
+                    if if_none_match is not None:  # the held 200 is whole: answer the condition from it
+                        answer = entry.answer(if_none_match) if entry is not None else (start, {"type": "http.response.body", "body": body})
+                        for held in answer:
+                            await send(held)
                         return
-                else:
-                    headers, body = list(start.get("headers", [])), b"".join(chunks)  # as FastAPI sent them
-                    entry = Entry(headers, body) if any(k == b"etag" for k, _ in headers) else None  # the API's own
-                    if entry is not None and entry.size <= self.max_bytes // 16:  # none that would crowd out the rest
-                        self._store(key, entry)
-                    if if_none_match is not None:
-                        whole = start, {"type": "http.response.body", "body": body}
-                        for answer in entry.answer(if_none_match) if entry is not None else whole:
-                            await send(answer)
-                        return
-            await send(message)
+            if if_none_match is None or start is None:  # a 200 is held while the condition waits on it
+                await send(message)
 
         return record
+
+    def _keep(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> Entry | None:
+        """The entry of a finished 200 as FastAPI sent it, stored if it fits; None when it has no
+        ETag (not one of the API's own responses)."""
+        if not any(k == b"etag" for k, _ in headers):
+            return None
+        entry = Entry(headers, body)
+        if entry.size <= self.max_bytes // 16:  # none that would crowd out the rest
+            self._store(key, entry)
+        return entry
 
     def _store(self, key: tuple, entry: Entry) -> None:
         replaced = self.entries.pop(key, None)  # two first requests for it were in flight at once

@@ -64,9 +64,9 @@ class FrontedAPI(FastAPI):
         )
         cache = None if repeated else self.response_cache
         entry = cache.entries.get(key) if cache is not None else None
+        if_none_match = value(IF_NONE_MATCH)
         if entry is not None:
             entry.used = True  # for the cache's eviction (second chance)
-            if_none_match = value(IF_NONE_MATCH)
             start, body = entry.ok if if_none_match is None else entry.answer(if_none_match)
             await send({"type": "http.response.start", "status": start["status"], "headers": [*start["headers"], id_header]})
             await send(body)
@@ -88,7 +88,6 @@ class FrontedAPI(FastAPI):
             if cache is None or not cache.stores(scope):
                 await super().__call__(scope, receive, send_with_id)
             else:
-                if_none_match = value(IF_NONE_MATCH)
                 if if_none_match is not None:
                     # FastAPI is asked for the 200, which fills the cache, and the recorder answers the
                     # condition from it. A 304 from FastAPI would store nothing: revalidations of a
