@@ -21,9 +21,9 @@ FINISHED_HEADERS = header_refs("ETag", "Cache-Control", "Vary", "Content-Languag
 PAGE_HEADERS = header_refs("Link", "X-Total-Count")
 
 
-def finished_responses(ok: dict[str, Any] | None = None, *, paged: bool = False) -> dict[int | str, dict[str, Any]]:
-    """The 200 (`ok` adds to it) and the 304 of a route answered by api/responses.finish."""
-    headers = {**FINISHED_HEADERS, **(PAGE_HEADERS if paged else {})}
+def finished_responses(ok: dict[str, Any] | None = None, headers: dict[str, Any] = FINISHED_HEADERS) -> dict[int | str, dict[str, Any]]:
+    """A 200 (`ok` adds to it) and its 304, both with `headers`: by default, those of a route
+    answered by api/responses.finish."""
     return {200: {**(ok or {}), "headers": headers}, 304: {"description": NOT_MODIFIED_DESCRIPTION, "headers": headers}}
 
 
@@ -33,7 +33,7 @@ def item_responses() -> dict[int | str, dict[str, Any]]:
 
 def list_responses(*, csv: bool = True) -> dict[int | str, dict[str, Any]]:
     ok = {"content": CSV_CONTENT, "description": "One page; `format=csv` gives the same rows as CSV."} if csv else None
-    return {**finished_responses(ok, paged=True), **PROBLEM_400, **PROBLEM_404}
+    return {**finished_responses(ok, {**FINISHED_HEADERS, **PAGE_HEADERS}), **PROBLEM_400, **PROBLEM_404}
 
 
 def id_path(example: str, what: str) -> Any:

@@ -16,7 +16,7 @@ from api.openapi import header_refs
 from api.paging import item_response
 from api.problems import Problem, not_found
 from api.responses import CACHE_CONTROL, matches
-from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
+from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
 
@@ -95,20 +95,18 @@ def list_exports(request: Request, representation: Rep, script: ScriptQuery = No
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
 
 
-FILE_HEADERS = header_refs("ETag", "Cache-Control")  # a file has no script or page
-
-
 @router.get(
     "/{name:path}",
     response_class=Response,
     responses={
-        200: {
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in DOWNLOAD_MEDIA_TYPES},
-            "description": "The file, with the media type /v1/exports gives for it.",
-            "headers": FILE_HEADERS,
-        },
+        **finished_responses(
+            {
+                "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in DOWNLOAD_MEDIA_TYPES},
+                "description": "The file, with the media type /v1/exports gives for it.",
+            },
+            header_refs("ETag", "Cache-Control"),  # a file has no script or page
+        ),
         206: {"description": "Partial content (Range)."},
-        304: {"description": NOT_MODIFIED_DESCRIPTION, "headers": FILE_HEADERS},
         **PROBLEM_400,
         **PROBLEM_404,
         416: {"model": ProblemSchema, "description": "No requested range starts within the file."},
