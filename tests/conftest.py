@@ -32,6 +32,18 @@ def db(built_db: Path) -> sqlite3.Connection:
     return connection
 
 
+@pytest.fixture(scope="session")
+def live_server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One real `policy-api serve` process over the session's SQLite build, shared by the tests that
+    meet the API from outside (curl, generated clients, schemathesis's CLI, a browser)."""
+    from tests.live import Server
+
+    server = Server({"DATABASE_URL": f"sqlite:///{built_db}"}, tmp_path_factory.mktemp("live") / "server.log")
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
 BACKENDS = ["sqlite", "postgresql"]
 
 

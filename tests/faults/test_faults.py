@@ -15,7 +15,7 @@ import time
 import pytest
 
 from models.tables import SCHEMA_VERSION
-from tests.faults.server import Server, get
+from tests.live import Server, get
 from tests.pg import PostgresServer, binaries
 
 
@@ -54,7 +54,7 @@ def test_a_database_of_another_schema_version_stops_the_server_with_a_clear_erro
 
 
 def test_uvicorn_without_the_cli_also_refuses_to_start(tmp_path):
-    port = str(__import__("tests.faults.server", fromlist=["free_port"]).free_port())
+    port = str(__import__("tests.live", fromlist=["free_port"]).free_port())
     env = {**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'nowhere.sqlite3'}"}
     result = subprocess.run(
         [sys.executable, "-m", "uvicorn", "api.main:app", "--port", port], env=env, capture_output=True, text=True, timeout=60

@@ -1,4 +1,4 @@
-"""A real uvicorn server in a subprocess on 127.0.0.1, for the tests that need real sockets."""
+"""A real `policy-api serve` process on 127.0.0.1: the API as clients meet it, for the tests that need real sockets."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ class Server:
         self.log = log
         command = command or [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
