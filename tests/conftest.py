@@ -47,6 +47,17 @@ def live_server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite runs on every core (pytest-xdist, `--dist loadgroup`); the tests that use the one
+    PostgreSQL database all build into it, so they share one worker."""
+    for item in items:
+        names = item.fixturenames
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("app_settings") if callspec else None
+        if "postgres" in names or ("backend_settings" in names and backend != "sqlite"):
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """(owner URL, reader URL) of a PostgreSQL database with the roles of docs/postgres-roles.sql:

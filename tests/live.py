@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -49,6 +51,17 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def wait_for_log(self, wanted: Callable[[dict], bool], timeout: float = 10) -> dict:
+        """The first JSON line of the server's log for which `wanted` holds, waiting for it to be written."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("{") and wanted(record := json.loads(line)):
+                    return record
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no such line in the server's log within {timeout} s:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         self.process.terminate()
