@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from models.db import make_engine
@@ -35,6 +36,19 @@ def _insert(connection: Connection, dataset: Dataset) -> None:
             connection.execute(table.insert(), [row if isinstance(row, dict) else row.model_dump() for row in rows[start : start + CHUNK]])
 
 
+def create_schema(connection: Connection) -> None:
+    """Every table, each followed by its indexes, in a fixed order. Not `metadata.create_all`: it
+    creates a table's indexes by iterating `Table.indexes`, a set of objects hashed by address,
+    whose order changes from one process to the next (with PYTHONHASHSEED, among others); in
+    SQLite that order is the order of sqlite_master's rows and of the indexes' root pages, so the
+    same data gave different database bytes, and different downloads and SHA256SUMS. (create_all
+    would also fire DDL events, e.g. a PostgreSQL ENUM's CREATE TYPE: no table here has any.)"""
+    for table in SQLModel.metadata.sorted_tables:  # by dependency, then by name
+        connection.execute(CreateTable(table))
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            connection.execute(CreateIndex(index))
+
+
 def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
     """Create the schema in a temporary file beside `path`, let `fill` insert the rows, and rename
     the file over `path` only once it is complete."""
@@ -45,7 +59,7 @@ def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
         engine = make_engine(f"sqlite:///{temporary}")
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
         with engine.begin() as connection:
-            SQLModel.metadata.create_all(connection)
+            create_schema(connection)
             fill(connection)
         engine.dispose()
         os.chmod(temporary, 0o644)
@@ -87,7 +101,7 @@ def write_postgresql(database_url: str, dataset: Dataset) -> None:
     try:
         with engine.begin() as connection:
             SQLModel.metadata.drop_all(connection)
-            SQLModel.metadata.create_all(connection)
+            create_schema(connection)
             _insert(connection, dataset)
     finally:
         engine.dispose()
