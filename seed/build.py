@@ -10,6 +10,7 @@ Running the build twice gives the same content: it is idempotent.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,21 @@ def create_schema(connection: Connection) -> None:
             connection.execute(CreateIndex(index))
 
 
+def _building_pragmas(connection: sqlite3.Connection, _record: object) -> None:
+    connection.execute("PRAGMA foreign_keys=ON")
+    # No one reads the temporary file before it is renamed: no flush to disk after each of the
+    # schema's and the rows' transactions (half the build's time), one for the finished file.
+    connection.execute("PRAGMA synchronous=OFF")
+
+
+def _flush(path: str) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
     """Create the schema in a temporary file beside `path`, let `fill` insert the rows, and rename
     the file over `path` only once it is complete."""
@@ -57,11 +73,12 @@ def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
     os.close(handle)
     try:
         engine = make_engine(f"sqlite:///{temporary}")
-        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+        event.listen(engine, "connect", _building_pragmas)
         with engine.begin() as connection:
             create_schema(connection)
             fill(connection)
         engine.dispose()
+        _flush(temporary)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
