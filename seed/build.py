@@ -102,14 +102,15 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     sources = sources or default_sources()
     if not sources:
         raise ValueError("no source documents to build from")
-    dataset = load(sources)  # fails here, before anything is touched
     url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        write_postgresql(database_url, dataset)
-    elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        write_sqlite(Path(url.database), lambda connection: _insert(connection, dataset))
-    else:
+    backend = url.get_backend_name()
+    if backend != "postgresql" and not (backend == "sqlite" and url.database and url.database != ":memory:"):
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
+    dataset = load(sources)  # fails here, before anything is touched
+    if backend == "postgresql":
+        write_postgresql(database_url, dataset)
+    else:
+        write_sqlite(Path(url.database), lambda connection: _insert(connection, dataset))
     return dataset
 
 
