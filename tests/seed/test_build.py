@@ -141,19 +141,19 @@ def test_ids_are_stable_strings(db):
     assert one(db, "select id from measures where number = 7")[0] == "lianzhengzong-2021-127-m7"
 
 
-def test_the_version_changes_with_the_content(tmp_path, raw_source):
-    original = tmp_path / "original" / SOURCE.name
-    edited = tmp_path / "edited" / SOURCE.name
-    for path, text in ((original, raw_source), (edited, raw_source.replace("1.加大", "1.加強"))):
-        path.parent.mkdir()
-        path.write_text(text, encoding="utf-8")
-    versions = []
-    for source in (original, edited):
-        path = source.parent / "policy.sqlite3"
-        assert cli(["build", str(source), "--database-url", f"sqlite:///{path}"]) == 0
-        versions.append(sqlite3.connect(path).execute("select value from dataset_info where key = 'dataset_version'").fetchone())
-    assert edited.read_text(encoding="utf-8") != raw_source
-    assert versions[0] != versions[1]
+def dataset_version(path) -> str:
+    return sqlite3.connect(path).execute("select value from dataset_info where key = 'dataset_version'").fetchone()[0]
+
+
+def test_the_version_changes_with_the_content(built_db, tmp_path, raw_source):
+    edited = tmp_path / SOURCE.name  # the session's source, under its own name, one word changed
+    text = raw_source.replace("1.加大", "1.加強")
+    assert text != raw_source
+    edited.write_text(text, encoding="utf-8")
+    path = tmp_path / "policy.sqlite3"
+    assert cli(["build", str(edited), "--no-export", "--database-url", f"sqlite:///{path}"]) == 0
+    assert re.fullmatch(r"[0-9a-f]{16}", dataset_version(path))
+    assert dataset_version(path) != dataset_version(built_db)
 
 
 def test_a_second_document_of_the_same_shape_loads_beside_the_first(tmp_path, raw_source):
@@ -163,7 +163,7 @@ def test_a_second_document_of_the_same_shape_loads_beside_the_first(tmp_path, ra
     second.write_text(text, encoding="utf-8")
     path = tmp_path / "two.sqlite3"
     source = "seed/documents/000_5373e258ee6222e7.txt"
-    assert cli(["build", source, str(second), "--database-url", f"sqlite:///{path}"]) == 0
+    assert cli(["build", source, str(second), "--no-export", "--database-url", f"sqlite:///{path}"]) == 0
     db = sqlite3.connect(path)
     assert [r[0] for r in db.execute("select id from documents order by id")] == ["lianzhengzong-2021-127", "lianzhengzong-2021-128"]
     assert db.execute("select count(*) from measures").fetchone()[0] == 40
