@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from models.scripts import to_hans
 from models.search import grams
-from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchText, Unit
+from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, SearchText, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
@@ -53,9 +53,11 @@ class Dataset:
     units: list[Unit]
     measure_units: list[MeasureUnit]
     corrections: list[Correction]
-    search_grams: list[dict] = field(default_factory=list)  # derived from the measures; plain rows: millions at scale
+    # Derived from the measures. Plain rows where there are thousands per document (millions at
+    # scale): a table model per row made most of the build's time.
+    search_grams: list[dict] = field(default_factory=list)
     search_texts: list[SearchText] = field(default_factory=list)
-    gram_counts: list[GramCount] = field(default_factory=list)
+    gram_counts: list[dict] = field(default_factory=list)
     version: str = ""
 
     def tables(self) -> list[list[SQLModel]]:
@@ -295,7 +297,7 @@ def load(
     return dataset
 
 
-def search_index(measures: list[Measure]) -> tuple[list[dict], list[SearchText], list[GramCount]]:
+def search_index(measures: list[Measure]) -> tuple[list[dict], list[SearchText], list[dict]]:
     rows, counts = [], Counter()
     texts = [SearchText(measure_id=m.id, title=m.title_hans, body=m.body_hans) for m in measures]
     for measure in measures:
@@ -303,7 +305,7 @@ def search_index(measures: list[Measure]) -> tuple[list[dict], list[SearchText],
         key = {"measure_id": measure.id, "document_id": measure.document_id, "number": measure.number}
         rows += [{"gram": gram, **key} for gram in sorted(found)]
         counts.update(found)
-    return rows, texts, [GramCount(gram=gram, measures=n) for gram, n in sorted(counts.items())]
+    return rows, texts, [{"gram": gram, "measures": n} for gram, n in sorted(counts.items())]
 
 
 def default_sources() -> list[Path]:

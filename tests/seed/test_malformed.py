@@ -1,11 +1,17 @@
 """Malformed sources fail the build with the line, the column and what was expected, and the
-database already built stays exactly as it was."""
+database already built stays exactly as it was, downloads included.
+
+Every case runs the build command over a database already built: a copy of the session's build
+(made by the same command), which costs a file copy instead of a build per case."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from api.cli import main as cli
+from tests.seed.helpers import tree
 
 
 def damage(raw: str, old: str, new: str, count: int = 1) -> str:
@@ -42,10 +48,24 @@ CASES = {
 
 
 @pytest.fixture
-def previous_db(tmp_path):
-    path = tmp_path / "policy.sqlite3"
-    assert cli(["build", "--database-url", f"sqlite:///{path}"]) == 0
-    return path
+def previous_db(built_db, tmp_path):
+    """A database already built, with its downloads beside it, alone in its folder."""
+    folder = tmp_path / "previous"
+    folder.mkdir()
+    shutil.copyfile(built_db, folder / built_db.name)
+    shutil.copytree(built_db.parent / "exports", folder / "exports")
+    return folder / built_db.name
+
+
+def build_fails(source, previous_db, capsys) -> str:
+    """Run the build command from `source` over `previous_db`: it must fail and leave every file
+    of that folder (database, downloads, no temporary file) byte for byte as it was. Its error."""
+    before = tree(previous_db.parent)
+    assert {previous_db.name, "exports/SHA256SUMS", "exports/policy.sqlite3"} <= before.keys()
+    capsys.readouterr()
+    assert cli(["build", str(source), "--database-url", f"sqlite:///{previous_db}"]) == 1
+    assert tree(previous_db.parent) == before
+    return capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -53,17 +73,12 @@ def test_malformed_source_fails_with_position_and_leaves_the_database(name, prev
     change, line, column, expected = CASES[name]
     source = tmp_path / "bad.txt"
     source.write_text(change(raw_source), encoding="utf-8")
-    before = previous_db.read_bytes()
-    capsys.readouterr()
 
-    assert cli(["build", str(source), "--database-url", f"sqlite:///{previous_db}"]) == 1
+    error = build_fails(source, previous_db, capsys)
 
-    error = capsys.readouterr().err
     position = f"{source}:{line}:" + (f"{column}:" if column else "")
     assert error.startswith(f"build failed: {position}"), error
     assert expected in error, error
-    assert previous_db.read_bytes() == before
-    assert sorted(p.name for p in previous_db.parent.iterdir()) == ["bad.txt", "exports", "policy.sqlite3"]
 
 
 def test_non_utf8_bytes_fail_with_their_line_and_column(previous_db, tmp_path, raw_source, capsys):
@@ -71,10 +86,8 @@ def test_non_utf8_bytes_fail_with_their_line_and_column(previous_db, tmp_path, r
     lines = raw_source.encode("utf-8").split(b"\n")
     lines[3] = "連江".encode() + b"\xff\xfe" + lines[3][6:]
     source.write_bytes(b"\n".join(lines))
-    assert cli(["build", str(source), "--database-url", f"sqlite:///{previous_db}"]) == 1
-    assert capsys.readouterr().err.startswith(f"build failed: {source}:4:3: expected UTF-8 text, found 'ff fe")
+    assert build_fails(source, previous_db, capsys).startswith(f"build failed: {source}:4:3: expected UTF-8 text, found 'ff fe")
 
 
 def test_a_missing_source_file_fails_cleanly(previous_db, tmp_path, capsys):
-    assert cli(["build", str(tmp_path / "nope.txt"), "--database-url", f"sqlite:///{previous_db}"]) == 1
-    assert "No such file" in capsys.readouterr().err
+    assert "No such file" in build_fails(tmp_path / "nope.txt", previous_db, capsys)
