@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api import docs, openapi, problems
 from api.cache import ResponseCache
 from api.config import Settings, exports_path, get_settings
+from api.cors import ProblemCORSMiddleware
 from api.db import Database
 from api.deps import check_query
 from api.front import FrontedAPI
@@ -86,7 +86,11 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     openapi.install(app)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
-        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS
+        ProblemCORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
     )
     app.add_middleware(HeadAsGet)
     if settings.response_cache_entries:

@@ -1,7 +1,8 @@
 """RFC 9457 problem details: one error class, one body builder, one set of handlers.
 
-Every error the API returns, from a route, from parameter validation or from Starlette's routing
-(unknown path, wrong method), goes through `problem_response`, so no path escapes the shape.
+Every error the API returns, from a route, from parameter validation, from Starlette's routing
+(unknown path, wrong method) or from a refused CORS preflight (api/cors.py), goes through
+`problem_response`, so no path escapes the shape.
 """
 
 from __future__ import annotations
@@ -48,10 +49,17 @@ class Problem(Exception):
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def invalid_parameters(errors: list[ParameterError], headers: dict[str, str] | None = None) -> Problem:
+    """The 400 problem for bad parameters (query, path or header), its detail naming each."""
+    detail = "; ".join(
+        f"{e.parameter}: expected {e.expected}" + ("" if e.received is None else f", received {e.received!r}") for e in errors
+    )
+    return Problem(400, detail, errors, headers or {})
+
+
 def invalid(parameter: str, expected: str, received: str | None = None, location: str = "query") -> Problem:
     """The problem for one bad parameter."""
-    shown = "" if received is None else f", received {received!r}"
-    return Problem(400, f"{parameter}: expected {expected}{shown}", [ParameterError(parameter, location, expected, received)])
+    return invalid_parameters([ParameterError(parameter, location, expected, received)])
 
 
 def not_found(what: str) -> Problem:
@@ -93,10 +101,7 @@ def _from_validation(error: RequestValidationError) -> Problem:
         if item.get("type") == "missing":
             expected = "a value (the parameter is required)"
         errors.append(ParameterError(".".join(map(str, names)) or str(location), str(location), expected, _received(item.get("input"))))
-    detail = "; ".join(
-        f"{e.parameter}: expected {e.expected}" + (f", received {e.received!r}" if e.received is not None else "") for e in errors
-    )
-    return Problem(400, detail, errors)
+    return invalid_parameters(errors)
 
 
 def install(app: FastAPI) -> None:
