@@ -25,7 +25,9 @@ ones) are 400, unknown ids 404. Responses carry a strong `ETag`; send it back in
 for a 304.
 
 Stability: within `/v1` fields are only added, never renamed or removed, and ids never change.
-Clients must ignore fields they do not know.
+Clients must ignore fields they do not know: every response object allows more properties than it
+lists, and a field with a fixed set of values lists the known ones in `x-extensible-enum` (and its
+description), since new values may be added.
 """
 
 
@@ -81,9 +83,6 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     schemas = spec.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    for name, schema in schemas.items():
-        if name.startswith("Page_"):  # pydantic does not carry a generic model's docstring over
-            schema["description"] = f"One page of {name.removeprefix('Page_').rstrip('_')} items, with paging facts and links."
     return spec
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from api.openapi import dumps
 from tests.api.helpers import assert_page, assert_problem
+from tests.spec import SPEC_PATH, committed_spec
 
 LISTS = [
     "/v1/documents",
@@ -164,7 +165,7 @@ def test_docs_load_only_local_assets(client):
 
 
 def test_the_committed_spec_is_what_the_app_serves(client, app):
-    committed = open("openapi/openapi.json", encoding="utf-8").read()
+    committed = SPEC_PATH.read_text(encoding="utf-8")
     assert committed == dumps(app.openapi()), "run `policy-api openapi` and commit the result"
     assert client.get("/openapi.json").json() == json.loads(committed)
 
@@ -218,7 +219,7 @@ def _assert_documented_headers(spec, url, response):
 def test_the_response_headers_the_spec_documents_are_sent(client):
     """Client generators expose documented response headers: each 200 and each 304 carries every
     one the committed spec calls required (schemathesis never sends If-None-Match)."""
-    spec = json.loads(open("openapi/openapi.json", encoding="utf-8").read())
+    spec = committed_spec()
     operations = {_operation(spec, url)["operationId"] for url in DOCUMENTED}
     assert operations == {op["operationId"] for ops in spec["paths"].values() for op in ops.values()}
     revalidated = 0
