@@ -18,7 +18,8 @@ DESCRIPTION = """\
 A read-only, versioned open-data API for government policy documents, starting with the Lianjiang
 County (Fujian) notice 連政綜〔2021〕127號. Text is served as published (Traditional script) or in
 Simplified script (`script=hans`). Every list takes `limit`/`offset`, answers with
-`{data, meta, links}` and a `Link` header, and `format=csv` gives the same rows as CSV.
+`{data, meta, links}` and a `Link` header, and has a `.csv` twin (`/v1/measures.csv`) that gives
+the same rows as CSV.
 
 Errors are RFC 9457 `application/problem+json`; invalid parameters (including unknown or repeated
 ones) are 400, unknown ids 404. Responses carry a strong `ETag`; send it back in `If-None-Match`

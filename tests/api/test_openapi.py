@@ -1,5 +1,6 @@
 """The committed spec is one that client generators and later versions can live with: valid
-OpenAPI 3.1, response objects open to added fields, response enums extensible, and one tag per operation. The tests themselves validate against its closed copy (tests/spec.py)."""
+OpenAPI 3.1, response objects open to added fields, response enums extensible, one response type per
+operation. The tests themselves validate against its closed copy (tests/spec.py)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_response_objects_are_open_and_response_enums_extensible():
 def test_request_parameters_keep_their_closed_enums():
     parameters = {(path, p["name"]): p["schema"] for path, op in operations(committed_spec()) for p in op.get("parameters", [])}
     assert "county_department" in parameters[("/v1/units", "kind")]["anyOf"][0]["enum"]
-    assert parameters[("/v1/units", "sort")]["enum"][0] == "name"
+    assert parameters[("/v1/units.csv", "sort")]["enum"][0] == "name"
 
 
 def test_every_operation_has_one_tag_and_a_unique_operation_id():
@@ -110,3 +111,18 @@ def test_every_operation_has_one_tag_and_a_unique_operation_id():
     ids = Counter(op["operationId"] for _, op in ops)
     assert [name for name, count in ids.items() if count > 1] == []
     assert not any(name.startswith("Page_") for name in committed_spec()["components"]["schemas"])
+
+
+def test_every_list_has_a_csv_operation_and_each_answers_one_media_type():
+    spec = committed_spec()
+    lists = {path: op for path, op in operations(spec) if op["operationId"].startswith("list_") and op["operationId"] != "list_exports"}
+    json_lists = {path: op for path, op in lists.items() if not path.endswith(".csv")}
+    assert len(json_lists) == 7
+    for path, op in json_lists.items():
+        twin = lists[f"{path}.csv"]
+        assert twin["operationId"] == op["operationId"] + "_csv"
+        assert list(op["responses"]["200"]["content"]) == ["application/json"]
+        assert list(twin["responses"]["200"]["content"]) == ["text/csv"]
+        assert twin["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}
+        assert [p["name"] for p in twin["parameters"]] == [p["name"] for p in op["parameters"]]
+        assert "format" not in {p["name"] for p in op["parameters"]}
