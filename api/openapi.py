@@ -32,6 +32,11 @@ description), since new values may be added.
 """
 
 
+# Relative: the API answers where its spec is served (a deployment's PUBLIC_BASE_URL, or
+# `policy-api serve` on 127.0.0.1:8000), so /docs tries requests against its own host.
+SERVERS = [{"url": "/", "description": "The host that serves this spec."}]
+
+
 def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"description": description, "required": True, "schema": schema or {"type": "string"}}
 
@@ -71,7 +76,9 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
         license_info={"name": "CC0-1.0 (data), MIT (code)", "identifier": "CC0-1.0"},
+        servers=SERVERS,
     )
+    spec["security"] = []  # public: no operation needs credentials
     for path in spec["paths"].values():
         for operation in path.values():
             responses = operation["responses"]

@@ -345,19 +345,19 @@ class Licence(Schema):
     id: str = Field(examples=["CC0-1.0"])
     name: str = Field(examples=["Creative Commons Zero v1.0 Universal"])
     url: str = Field(examples=["https://creativecommons.org/publicdomain/zero/1.0/"])
-    note: str
+    note: str = Field(description="Why the data is free to reuse.", examples=["The documents are official administrative documents …"])
 
 
 class RootLinks(Links):
     """Links to every collection, the exports, the spec and the docs."""
 
-    documents: str
-    chapters: str
-    measures: str
-    units: str
-    exports: str
-    openapi: str
-    docs: str
+    documents: str = Field(examples=["/v1/documents"])
+    chapters: str = Field(examples=["/v1/chapters"])
+    measures: str = Field(examples=["/v1/measures"])
+    units: str = Field(examples=["/v1/units"])
+    exports: str = Field(examples=["/v1/exports"])
+    openapi: str = Field(examples=["/openapi.json"])
+    docs: str = Field(examples=["/docs"])
 
 
 class Root(Schema):
@@ -368,7 +368,7 @@ class Root(Schema):
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
     schema_version: str = Field(description="Version of the database schema.", examples=["2"])
     licence: Licence
-    source: str = Field(description="Where the documents come from.")
+    source: str = Field(description="Where the documents come from.", examples=["Lianjiang County People's Government (Fujian, China); …"])
     documents: int = Field(ge=0, examples=[1])
     links: RootLinks
 
