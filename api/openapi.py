@@ -18,15 +18,23 @@ DESCRIPTION = """\
 A read-only, versioned open-data API for government policy documents, starting with the Lianjiang
 County (Fujian) notice 連政綜〔2021〕127號. Text is served as published (Traditional script) or in
 Simplified script (`script=hans`). Every list takes `limit`/`offset`, answers with
-`{data, meta, links}` and a `Link` header, and `format=csv` gives the same rows as CSV.
+`{data, meta, links}` and a `Link` header, and has a `.csv` twin (`/v1/measures.csv`) that gives
+the same rows as CSV.
 
 Errors are RFC 9457 `application/problem+json`; invalid parameters (including unknown or repeated
 ones) are 400, unknown ids 404. Responses carry a strong `ETag`; send it back in `If-None-Match`
 for a 304.
 
 Stability: within `/v1` fields are only added, never renamed or removed, and ids never change.
-Clients must ignore fields they do not know.
+Clients must ignore fields they do not know: every response object allows more properties than it
+lists, and a field with a fixed set of values lists the known ones in `x-extensible-enum` (and its
+description), since new values may be added.
 """
+
+
+# Relative: the API answers where its spec is served (a deployment's PUBLIC_BASE_URL, or
+# `policy-api serve` on 127.0.0.1:8000), so /docs tries requests against its own host.
+SERVERS = [{"url": "/", "description": "The host that serves this spec."}]
 
 
 def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,7 +76,9 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
         license_info={"name": "CC0-1.0 (data), MIT (code)", "identifier": "CC0-1.0"},
+        servers=SERVERS,
     )
+    spec["security"] = []  # public: no operation needs credentials
     for path in spec["paths"].values():
         for operation in path.values():
             responses = operation["responses"]
@@ -81,9 +91,6 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     schemas = spec.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    for name, schema in schemas.items():
-        if name.startswith("Page_"):  # pydantic does not carry a generic model's docstring over
-            schema["description"] = f"One page of {name.removeprefix('Page_').rstrip('_')} items, with paging facts and links."
     return spec
 
 

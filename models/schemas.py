@@ -8,7 +8,7 @@ Fields are only ever added within /v1; clients ignore keys they do not know.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,21 @@ DOC_ID = "lianzhengzong-2021-127"
 
 
 class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A response object. Open in the spec (`additionalProperties: true`, stated: some generators
+    read a missing one as false): fields are only ever added within /v1, and a client generated
+    today must keep working when one is. The tests validate against a closed copy (tests/spec.py)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def extensible(values: Any, description: str = "", **field: Any) -> Any:
+    """A string field of a response whose known `values` (a Literal) may grow: listed in
+    `x-extensible-enum` and the description, not in `enum`, so that a client generated today meets
+    a value added later without failing. Request parameters keep their closed enums."""
+    known = list(get_args(values))
+    listed = ", ".join(f"`{value}`" for value in known)
+    note = f"Known values: {listed}. More may be added: expect values you do not know."
+    return Field(description=f"{description} {note}".strip(), json_schema_extra={"x-extensible-enum": known}, **field)
 
 
 class SourcePosition(Schema):
@@ -186,7 +200,8 @@ class Curated(Schema):
 
     full_name: str | None = Field(description="The standard expansion of the name, where there is one.", examples=["連江縣發展和改革局"])
     name_en: str | None = Field(description="Unofficial English translation.", examples=["Lianjiang County Development and Reform Bureau"])
-    name_en_is_official: Literal[False] = Field(description="Always false: the English names are not official.", examples=[False])
+    # A plain boolean, not `const: false`: some generators cannot build a model from a constant boolean.
+    name_en_is_official: bool = Field(description="Always false: the English names are not official.", examples=[False])
 
 
 class DesignationPublic(Schema):
@@ -207,7 +222,7 @@ class UnitPublic(Schema):
 
     id: str = Field(description="Stable id.", examples=["development-reform"])
     name: str = Field(description="Canonical name, with the county prefix where it applies.", examples=["縣發改局"])
-    kind: UnitKind = Field(examples=["county_department"])
+    kind: str = extensible(UnitKind, "What sort of unit it is.", examples=["county_department"])
     aliases: list[str] = Field(description="Other names that find this unit.", examples=[["發改局", "連江縣發展和改革局"]])
     designations: list[DesignationPublic] = Field(description="Other capacities the unit acts in.")
     curated: Curated
@@ -221,11 +236,12 @@ class CorrectionPublic(Schema):
 
     id: str = Field(examples=[f"{DOC_ID}-erratum-3"])
     document_id: str = Field(examples=[DOC_ID])
-    category: CorrectionCategory = Field(
-        description="`correction`: a change from the damaged copy; `erratum`: an error of the original, kept as published.",
+    category: str = extensible(
+        CorrectionCategory,
+        "`correction`: a change from the damaged copy; `erratum`: an error of the original, kept as published.",
         examples=["erratum"],
     )
-    kind: CorrectionKind = Field(examples=["typo"])
+    kind: str = extensible(CorrectionKind, "What was changed, or what is wrong.", examples=["typo"])
     line: int = Field(ge=1, examples=[32])
     raw_column: int = Field(ge=1, description="1-based column of raw_start on its line.", examples=[23])
     start: int = Field(ge=0, examples=[3784])
@@ -255,7 +271,7 @@ class ExportFile(Schema):
 
     name: str = Field(description="Path under /v1/exports/.", examples=["hant/measures.csv"])
     media_type: str = Field(examples=["text/csv; charset=utf-8; header=present"])
-    script: Literal["hant", "hans"] | None = Field(description="The script of its text; null for files holding both.", examples=["hant"])
+    script: str | None = extensible(Literal["hant", "hans"], "The script of its text; null for files holding both.", examples=["hant"])
     bytes: int = Field(ge=0, examples=[61234])
     sha256: str = Field(pattern="^[0-9a-f]{64}$", examples=["0" * 64])
     records: int | None = Field(ge=0, description="Rows (CSV, without the header) or records (JSON); null otherwise.", examples=[20])
@@ -298,36 +314,61 @@ class Page(Schema, Generic[T]):
     links: PageLinks
 
 
+# One named class per list, so that the spec and generated clients say `MeasurePage`, not `Page_MeasurePublic_`.
+class DocumentPage(Page[DocumentPublic]):
+    """One page of documents, with paging facts and links."""
+
+
+class ChapterPage(Page[ChapterPublic]):
+    """One page of chapters, with paging facts and links."""
+
+
+class MeasurePage(Page[MeasurePublic]):
+    """One page of measures, with paging facts and links."""
+
+
+class MeasureUnitLinkPage(Page[MeasureUnitLinkPublic]):
+    """One page of measure-unit links, with paging facts and links."""
+
+
+class UnitPage(Page[UnitPublic]):
+    """One page of units, with paging facts and links."""
+
+
+class CorrectionPage(Page[CorrectionPublic]):
+    """One page of corrections and errata, with paging facts and links."""
+
+
 class Licence(Schema):
     """The licence of the data."""
 
     id: str = Field(examples=["CC0-1.0"])
     name: str = Field(examples=["Creative Commons Zero v1.0 Universal"])
     url: str = Field(examples=["https://creativecommons.org/publicdomain/zero/1.0/"])
-    note: str
+    note: str = Field(description="Why the data is free to reuse.", examples=["The documents are official administrative documents …"])
 
 
 class RootLinks(Links):
     """Links to every collection, the exports, the spec and the docs."""
 
-    documents: str
-    chapters: str
-    measures: str
-    units: str
-    exports: str
-    openapi: str
-    docs: str
+    documents: str = Field(examples=["/v1/documents"])
+    chapters: str = Field(examples=["/v1/chapters"])
+    measures: str = Field(examples=["/v1/measures"])
+    units: str = Field(examples=["/v1/units"])
+    exports: str = Field(examples=["/v1/exports"])
+    openapi: str = Field(examples=["/openapi.json"])
+    docs: str = Field(examples=["/docs"])
 
 
 class Root(Schema):
     """The entry point of the API."""
 
     name: str = Field(examples=["Policy documents open-data API"])
-    api_version: Literal["v1"] = "v1"
+    api_version: str = extensible(Literal["v1"], "The API version of these URLs.", examples=["v1"])
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
     schema_version: str = Field(description="Version of the database schema.", examples=["2"])
     licence: Licence
-    source: str = Field(description="Where the documents come from.")
+    source: str = Field(description="Where the documents come from.", examples=["Lianjiang County People's Government (Fujian, China); …"])
     documents: int = Field(ge=0, examples=[1])
     links: RootLinks
 
@@ -336,7 +377,7 @@ class ProblemError(Schema):
     """One invalid parameter."""
 
     parameter: str = Field(description="The parameter at fault.", examples=["limit"])
-    location: Literal["query", "path", "header"] = Field(examples=["query"])
+    location: str = extensible(Literal["query", "path", "header"], "Where the parameter is.", examples=["query"])
     expected: str = Field(description="What the parameter accepts.", examples=["an integer less than or equal to 100"])
     received: str | None = Field(description="What was sent, when it can be echoed.", examples=["500"])
 
@@ -356,11 +397,11 @@ class Problem(BaseModel):
 class Health(Schema):
     """Liveness."""
 
-    status: Literal["ok"] = "ok"
+    status: str = extensible(Literal["ok"], examples=["ok"])
 
 
 class Ready(Schema):
     """Readiness: the database answered."""
 
-    status: Literal["ready"] = "ready"
+    status: str = extensible(Literal["ready"], examples=["ready"])
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])

@@ -8,9 +8,9 @@ from api import collections
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
-from api.routes.common import id_path, item_responses, list_responses
+from api.routes.common import id_path, item_responses, list_route
 from api.routes.measures import DocumentQuery
-from models.schemas import ChapterPublic, Page
+from models.schemas import ChapterPage, ChapterPublic
 from models.tables import Chapter
 
 router = APIRouter(prefix="/v1/chapters", tags=["chapters"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/chapters", tags=["chapters"])
 ChapterId = id_path("lianzhengzong-2021-127-ch1", "chapter")
 
 
-@router.get("", response_model=Page[ChapterPublic], responses=list_responses())
+@list_route(router, "", ChapterPage)
 def list_chapters(
     request: Request, db: DB, representation: ListRep, document: DocumentQuery = None, limit: Limit = 50, offset: Offset = 0
 ) -> Response:

@@ -1,18 +1,27 @@
-"""Declarations every route shares: the problem responses it may return, path parameters."""
+"""Declarations every route shares: the problem responses it may return, path parameters, and the
+registration of a list as its JSON and `.csv` operations."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel
+from starlette.responses import Response
 
+from api.deps import CsvRoute, format_parameter
 from api.openapi import header_refs
 from models.schemas import Problem
 
 PROBLEM_400 = {400: {"model": Problem, "description": "Invalid parameter: the problem names it and what it expects."}}
 PROBLEM_404 = {404: {"model": Problem, "description": "No such resource."}}
 NOT_MODIFIED_DESCRIPTION = "Not modified: the ETag in If-None-Match still matches."
-CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}, "example": "id,document_id,number\r\n"}}
+CSV_OK = {
+    "content": {"text/csv": {"schema": {"type": "string"}, "example": "id,document_id,number\r\n"}},
+    "description": "One page as CSV: UTF-8, RFC 4180, one header row; multi-valued cells joined with `; `.",
+}
 
 
 # What api/responses.finish puts on every 200 and 304 of the API's own bodies, and what
@@ -31,9 +40,43 @@ def item_responses() -> dict[int | str, dict[str, Any]]:
     return {**finished_responses(), **PROBLEM_400, **PROBLEM_404}
 
 
-def list_responses(*, csv: bool = True) -> dict[int | str, dict[str, Any]]:
-    ok = {"content": CSV_CONTENT, "description": "One page; `format=csv` gives the same rows as CSV."} if csv else None
+def list_responses(ok: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
     return {**finished_responses(ok, {**FINISHED_HEADERS, **PAGE_HEADERS}), **PROBLEM_400, **PROBLEM_404}
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
+    """Register a list endpoint as two operations with one set of parameters: `path` answers the
+    JSON page (and, for today's URLs, CSV with `format=csv` or `Accept: text/csv`, which the spec
+    leaves out), and `path + ".csv"` (operation `<name>_csv`) answers the same page as CSV only.
+    Generated clients then get one response type per operation: JSON objects, or text."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        name = endpoint.__name__
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            response_model=page,
+            responses=list_responses({"description": f"One page. The same rows as CSV: `{name}_csv`."}),
+            dependencies=[Depends(format_parameter)],
+        )
+        router.add_api_route(
+            path + ".csv",
+            endpoint,
+            methods=["GET"],
+            name=f"{name}_csv",
+            summary=name.replace("_", " ").title() + " (CSV)",
+            description=inspect.cleandoc(endpoint.__doc__ or "") + "\n\nAs CSV: the same page, parameters and headers as the JSON list.",
+            response_class=Response,
+            responses=list_responses(CSV_OK),
+            route_class_override=CsvRoute,
+        )
+        return endpoint
+
+    return register
 
 
 def id_path(example: str, what: str) -> Any:

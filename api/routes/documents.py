@@ -13,8 +13,8 @@ from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.responses import finish
-from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_responses
-from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPublic, DocumentFull, DocumentPublic, Page
+from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_route
+from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPage, DocumentFull, DocumentPage, DocumentPublic
 from models.scripts import Script
 from models.tables import Document
 
@@ -30,7 +30,7 @@ def _document(db: Database, document_id: str, *columns) -> dict:
     return row
 
 
-@router.get("", response_model=Page[DocumentPublic], responses=list_responses())
+@list_route(router, "", DocumentPage)
 def list_documents(request: Request, db: DB, representation: ListRep, limit: Limit = 50, offset: Offset = 0) -> Response:
     """The documents, oldest first."""
     items, total = collections.documents(db, presenter(request, representation), limit, offset)
@@ -51,7 +51,7 @@ def get_full_document(request: Request, db: DB, representation: Rep, document_id
     )
 
 
-@router.get("/{document_id}/corrections", response_model=Page[CorrectionPublic], responses=list_responses())
+@list_route(router, "/{document_id}/corrections", CorrectionPage)
 def list_corrections(
     request: Request,
     db: DB,

@@ -7,14 +7,14 @@ from api import collections
 from api.deps import DB, Limit, ListRep, Offset, presenter
 from api.paging import page_response
 from api.problems import not_found
-from api.routes.common import list_responses
+from api.routes.common import list_route
 from api.routes.measures import DocumentQuery, LeadQuery, UnitQuery
-from models.schemas import MeasureUnitLinkPublic, Page
+from models.schemas import MeasureUnitLinkPage
 
 router = APIRouter(prefix="/v1/measure-units", tags=["measures"])
 
 
-@router.get("", response_model=Page[MeasureUnitLinkPublic], responses=list_responses())
+@list_route(router, "", MeasureUnitLinkPage)
 def list_measure_units(
     request: Request,
     db: DB,

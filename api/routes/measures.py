@@ -13,8 +13,8 @@ from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.negotiation import JSON, Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
-from api.routes.common import id_path, item_responses, list_responses
-from models.schemas import MeasurePublic, Page
+from api.routes.common import id_path, item_responses, list_route
+from models.schemas import MeasurePage, MeasurePublic
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
 
@@ -127,7 +127,7 @@ async def measures_page(
     return page_response(request, representation, "measures", items, total, params.limit, params.offset)
 
 
-@router.get("", response_model=Page[MeasurePublic], responses=list_responses())
+@list_route(router, "", MeasurePage)
 async def list_measures(
     request: Request, db: DB, params: MeasureList, representation: ListRep, chapter: ChapterQuery = None, unit: UnitQuery = None
 ) -> Response:

@@ -51,14 +51,14 @@ def get_root(request: Request, db: DB, representation: Rep) -> Response:
     return item_response(request, representation, root)
 
 
-@router.get("/healthz", response_model=Health, tags=["meta"])
+@router.get("/healthz", response_model=Health, responses=PROBLEM_400)
 async def healthz() -> dict[str, str]:
     """Liveness: the process answers (the database is not asked: see /readyz)."""
     return {"status": "ok"}
 
 
 @router.get(
-    "/readyz", response_model=Ready, tags=["meta"], responses={503: {"model": Problem, "description": "The database does not answer."}}
+    "/readyz", response_model=Ready, responses={**PROBLEM_400, 503: {"model": Problem, "description": "The database does not answer."}}
 )
 def readyz(db: DB) -> Response:
     """Readiness: the database answers a query, now."""

@@ -9,9 +9,9 @@ from api import collections
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
-from api.routes.common import id_path, item_responses, list_responses
+from api.routes.common import id_path, item_responses, list_route
 from api.routes.measures import MeasureList, measures_page
-from models.schemas import MeasurePublic, Page, UnitKind, UnitPublic
+from models.schemas import MeasurePage, UnitKind, UnitPage, UnitPublic
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
@@ -30,7 +30,7 @@ UnitSearch = Annotated[
 ]
 
 
-@router.get("", response_model=Page[UnitPublic], responses=list_responses())
+@list_route(router, "", UnitPage)
 def list_units(
     request: Request,
     db: DB,
@@ -55,7 +55,7 @@ def get_unit(request: Request, db: DB, representation: Rep, unit_id: UnitId) -> 
     return item_response(request, representation, presenter(request, representation).unit(unit))
 
 
-@router.get("/{unit_id}/measures", response_model=Page[MeasurePublic], responses=list_responses())
+@list_route(router, "/{unit_id}/measures", MeasurePage)
 async def list_unit_measures(request: Request, db: DB, unit_id: UnitId, params: MeasureList, representation: ListRep) -> Response:
     """The measures a unit is responsible for (as `/v1/measures?unit=`)."""
     if unit_id not in db.unit_by_id:

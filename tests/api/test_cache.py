@@ -29,6 +29,7 @@ PATHS = [
     "/v1/units?sort=-measure_count",
     "/v1/units/development-reform",
     "/v1/units/development-reform/measures",
+    "/v1/units/development-reform/measures.csv",  # a list's CSV operation: CSV whatever the Accept header
     "/v1/exports",
 ]
 LISTS = {p for p in PATHS if "?" in p and "source" not in p and "corrections" not in p} | {"/v1/chapters", "/v1/documents"}

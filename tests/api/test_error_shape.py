@@ -16,6 +16,8 @@ FAMILIES = [
     ("GET", "/v1/measures?q=100%", 400, "(query string)"),
     ("GET", "/v1/units?kind=%E0%A4", 400, "(query string)"),
     ("GET", "/v1/units/finance?format=csv", 400, "format"),
+    ("GET", "/v1/units.csv?format=csv", 400, "format"),  # the .csv operation has no `format`
+    ("GET", "/healthz?verbose=1", 400, "verbose"),  # the spec documents this 400 on every operation
     ("GET", "/v1/measures?q=" + "x" * 5000, 400, "q"),
     ("GET", "/v1/measures/nope", 404, None),
     ("GET", "/v1/units/%E7%A7%91", 404, None),

@@ -12,6 +12,7 @@ import pytest
 
 from api.openapi import dumps
 from tests.api.helpers import assert_page, assert_problem
+from tests.spec import SPEC_PATH, committed_spec
 
 LISTS = [
     "/v1/documents",
@@ -62,15 +63,43 @@ def test_json_is_compact_utf8(client):
 
 
 @pytest.mark.parametrize("path", LISTS)
-def test_csv_by_parameter_or_accept_has_the_same_rows(client, path):
+def test_csv_by_parameter_accept_or_csv_url_has_the_same_rows(client, path):
     page = client.get(path).json()
-    for response in (client.get(path, params={"format": "csv"}), client.get(path, headers={"Accept": "text/csv"})):
+    by_parameter = client.get(path, params={"format": "csv"})  # today's URLs, left out of the spec
+    by_accept = client.get(path, headers={"Accept": "text/csv"})
+    by_url = client.get(f"{path}.csv", headers={"Accept": "application/json"})  # the .csv operation answers CSV only
+    for response in (by_parameter, by_accept, by_url):
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/csv; charset=utf-8; header=present"
         assert response.content.count(b"\r\n") == len(page["data"]) + 1  # RFC 4180 line ends, one header row
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert [r["id"] if "id" in r else r["measure_id"] for r in rows] == [item["id"] for item in page["data"]]
         assert response.headers["X-Total-Count"] == str(page["meta"]["total"])
+        assert response.content == by_parameter.content and response.headers["etag"] == by_parameter.headers["etag"]
+
+
+def test_csv_links_point_to_the_form_of_url_asked_for(client):
+    """A CSV page's Link header pages through the URL as requested: the .csv URL, or today's URL
+    with its `format=csv`."""
+    query = {"unit": "development-reform", "limit": "2", "offset": "2"}
+    by_url = client.get("/v1/measures.csv", params=query)
+    assert by_url.headers["link"] == (
+        '</v1/measures.csv?limit=2&offset=2&unit=development-reform>; rel="self", '
+        '</v1/measures.csv?limit=2&offset=4&unit=development-reform>; rel="next", '
+        '</v1/measures.csv?limit=2&offset=0&unit=development-reform>; rel="prev"'
+    )
+    by_parameter = client.get("/v1/measures", params={**query, "format": "csv"})
+    assert by_parameter.headers["link"] == by_url.headers["link"].replace(".csv?", "?format=csv&")
+    for header in ("cache-control", "vary", "content-language", "x-total-count", "etag"):
+        assert by_url.headers[header] == by_parameter.headers[header], header
+
+
+def test_the_csv_url_takes_the_list_parameters_but_not_format(client):
+    hans = client.get("/v1/units/finance/measures.csv", params={"script": "hans", "sort": "-number", "limit": 1})
+    assert hans.headers["content-language"] == "zh-Hans" and hans.text.count("\r\n") == 2
+    assert_problem(client.get("/v1/measures.csv", params={"format": "csv"}), 400, parameter="format")
+    assert_problem(client.get("/v1/measures.csv", params={"limit": 0}), 400, parameter="limit")
+    assert_problem(client.get("/v1/units/nope/measures.csv"), 404)
 
 
 def test_csv_joins_multi_valued_fields(client):
@@ -164,7 +193,7 @@ def test_docs_load_only_local_assets(client):
 
 
 def test_the_committed_spec_is_what_the_app_serves(client, app):
-    committed = open("openapi/openapi.json", encoding="utf-8").read()
+    committed = SPEC_PATH.read_text(encoding="utf-8")
     assert committed == dumps(app.openapi()), "run `policy-api openapi` and commit the result"
     assert client.get("/openapi.json").json() == json.loads(committed)
 
@@ -187,6 +216,8 @@ DOCUMENTED = [  # a request for every operation of the spec
     *ITEMS,
     "/v1/measures?unit=finance&format=csv",
     "/v1/measure-units?unit=finance",
+    *(f"{path}.csv" for path in LISTS),
+    "/v1/measure-units.csv?unit=finance",
     "/v1/documents/lianzhengzong-2021-127/full",
     "/v1/documents/lianzhengzong-2021-127/source",
     "/v1/exports",
@@ -218,7 +249,7 @@ def _assert_documented_headers(spec, url, response):
 def test_the_response_headers_the_spec_documents_are_sent(client):
     """Client generators expose documented response headers: each 200 and each 304 carries every
     one the committed spec calls required (schemathesis never sends If-None-Match)."""
-    spec = json.loads(open("openapi/openapi.json", encoding="utf-8").read())
+    spec = committed_spec()
     operations = {_operation(spec, url)["operationId"] for url in DOCUMENTED}
     assert operations == {op["operationId"] for ops in spec["paths"].values() for op in ops.values()}
     revalidated = 0

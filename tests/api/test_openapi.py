@@ -1,0 +1,128 @@
+"""The committed spec is one that client generators and later versions can live with: valid
+OpenAPI 3.1, response objects open to added fields, response enums extensible, one response type per
+operation. The tests themselves validate against its closed copy (tests/spec.py)."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from tests.spec import close, committed_spec, validator
+
+UNIT = {
+    "id": "development-reform",
+    "name": "縣發改局",
+    "kind": "county_department",
+    "aliases": ["發改局"],
+    "designations": [],
+    "curated": {"full_name": None, "name_en": None, "name_en_is_official": False},
+    "measure_count": 11,
+    "lead_count": 5,
+    "links": {"self": "/v1/units/development-reform", "measures": "/v1/units/development-reform/measures"},
+}
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(path, operation) for path, methods in spec["paths"].items() for operation in methods.values()]
+
+
+def response_schema_names(spec: dict[str, Any]) -> set[str]:
+    """Every component schema a response reaches, through any number of $refs."""
+    pending = [media["schema"] for _, op in operations(spec) for r in op["responses"].values() for media in r.get("content", {}).values()]
+    names: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            name = node.get("$ref", "").removeprefix("#/components/schemas/")
+            if name in spec["components"]["schemas"] and name not in names:
+                names.add(name)
+                pending.append(spec["components"]["schemas"][name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return names
+
+
+def test_the_committed_spec_is_valid_openapi_3_1():
+    spec = committed_spec()
+    assert spec["openapi"].startswith("3.1.")
+    validate(spec)  # raises with the path of the first error
+
+
+def test_the_closed_copy_rejects_an_undeclared_field_or_value_that_the_committed_spec_accepts():
+    added_field = {**UNIT, "budget": 12}
+    new_kind = {**UNIT, "kind": "township_office"}
+    nested = {**UNIT, "curated": {**UNIT["curated"], "name_pt": "Secretaria"}}
+    for body in (UNIT, added_field, new_kind, nested):
+        assert validator("UnitPublic", committed_spec()).is_valid(body)
+    assert validator("UnitPublic").is_valid(UNIT)
+    for body in (added_field, new_kind, nested):
+        assert not validator("UnitPublic").is_valid(body)
+
+
+def test_close_keeps_null_in_a_nullable_extensible_enum_and_leaves_maps_open():
+    schema = {
+        "type": "object",
+        "properties": {"script": {"anyOf": [{"type": "string"}, {"type": "null"}], "x-extensible-enum": ["hant", "hans"]}},
+        "additionalProperties": True,
+    }
+    as_map = {"type": "object", "additionalProperties": {"type": "string"}}
+    close(schema)
+    close(closed_map := copy.deepcopy(as_map))
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["script"]["enum"] == ["hant", "hans", None]
+    assert closed_map == as_map
+
+
+def test_response_objects_are_open_and_response_enums_extensible():
+    """What generated clients need to survive an added field or value: every response object says
+    `additionalProperties: true` (openapi-generator reads a missing one as false in some languages),
+    and no response schema has an `enum` or a `const`."""
+    spec = committed_spec()
+    names = response_schema_names(spec)
+    assert {"UnitPublic", "MeasurePage", "Curated", "Problem", "ExportFile"} <= names
+    closed_nodes, fixed_values = [], []
+    pending = [(name, spec["components"]["schemas"][name]) for name in names]
+    while pending:
+        where, node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "object" and node.get("additionalProperties") is not True:
+                closed_nodes.append(where)
+            if "enum" in node or "const" in node:
+                fixed_values.append(where)
+            pending.extend((f"{where}.{key}", value) for key, value in node.items())
+        elif isinstance(node, list):
+            pending.extend((where, value) for value in node)
+    assert not closed_nodes and not fixed_values, (closed_nodes, fixed_values)
+
+
+def test_request_parameters_keep_their_closed_enums():
+    parameters = {(path, p["name"]): p["schema"] for path, op in operations(committed_spec()) for p in op.get("parameters", [])}
+    assert "county_department" in parameters[("/v1/units", "kind")]["anyOf"][0]["enum"]
+    assert parameters[("/v1/units.csv", "sort")]["enum"][0] == "name"
+
+
+def test_every_operation_has_one_tag_and_a_unique_operation_id():
+    ops = operations(committed_spec())
+    assert all(len(op["tags"]) == 1 for _, op in ops), [(path, op["tags"]) for path, op in ops if len(op["tags"]) != 1]
+    ids = Counter(op["operationId"] for _, op in ops)
+    assert [name for name, count in ids.items() if count > 1] == []
+    assert not any(name.startswith("Page_") for name in committed_spec()["components"]["schemas"])
+
+
+def test_every_list_has_a_csv_operation_and_each_answers_one_media_type():
+    spec = committed_spec()
+    lists = {path: op for path, op in operations(spec) if op["operationId"].startswith("list_") and op["operationId"] != "list_exports"}
+    json_lists = {path: op for path, op in lists.items() if not path.endswith(".csv")}
+    assert len(json_lists) == 7
+    for path, op in json_lists.items():
+        twin = lists[f"{path}.csv"]
+        assert twin["operationId"] == op["operationId"] + "_csv"
+        assert list(op["responses"]["200"]["content"]) == ["application/json"]
+        assert list(twin["responses"]["200"]["content"]) == ["text/csv"]
+        assert twin["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}
+        assert [p["name"] for p in twin["parameters"]] == [p["name"] for p in op["parameters"]]
+        assert "format" not in {p["name"] for p in op["parameters"]}
