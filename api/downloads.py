@@ -5,7 +5,9 @@ symbolic link, a regular file, of the manifest's size and sha256. The sha256 is 
 version of the file on disk (device, inode, size, mtime and ctime: any write, replacement or
 `touch` changes one of them), and one `fstat` per request compares the version; the bytes are then
 read from the descriptor that was checked, never by opening the path again, so a file swapped in
-after the check is not what gets sent.
+after the check is not what gets sent. What no check before a transfer can see is a file rewritten
+in place while it is being sent: the next request catches it (a file that shrinks cuts the
+transfer short, api/byteranges.py).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def _why(part: str, parent: int, error: OSError) -> str:
 
 
 def _sha256(fd: int) -> str:
-    with open(fd, "rb", buffering=0, closefd=False) as file:  # noqa: PTH123 (a descriptor, not a path)
+    with open(fd, "rb", buffering=0, closefd=False) as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
@@ -129,6 +131,7 @@ class Exports:
     def _open_checked(self, name: str, entry: dict[str, Any]) -> OpenFile:
         fd = _open_without_links(self.folder, name)
         try:
+            now = time.time()  # before the fstat: a change after it lands in a later tick than a settled ctime
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise FileUnavailable(f"{name}: not a regular file")
@@ -140,8 +143,8 @@ class Exports:
                 intact = remembered[1]
             else:
                 intact = _sha256(fd) == entry["sha256"]
-                if time.time() - status.st_ctime >= SETTLED_SECONDS:
-                    self.checked[name] = (version, intact)
+                if now - status.st_ctime >= SETTLED_SECONDS:
+                    self.checked[name] = (version, intact)  # threads may race here: both results are true
             if not intact:
                 raise FileUnavailable(f"{name}: its sha256 differs from the manifest's {entry['sha256']}")
             return OpenFile(fd, status.st_size, status.st_mtime)
