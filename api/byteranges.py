@@ -65,8 +65,9 @@ def requested_ranges(header: str | None, size: int) -> list[ByteRange] | None:
             ranges.append((max(size - _position(last), 0), size))
     if not ranges:
         raise Unsatisfiable
-    merged = [min(ranges)]
-    for start, end in sorted(ranges)[1:]:
+    ordered = sorted(ranges)
+    merged = [ordered[0]]
+    for start, end in ordered[1:]:
         if start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
