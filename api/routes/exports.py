@@ -1,80 +1,59 @@
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import email.utils
+from datetime import UTC
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from starlette.responses import FileResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
 
+from api.byteranges import Download, Unsatisfiable, requested_ranges
 from api.deps import Rep, ScriptQuery
-from api.export import MANIFEST
+from api.downloads import Exports, FileUnavailable, OpenFile
 from api.openapi import header_refs
 from api.paging import item_response
 from api.problems import Problem, not_found
 from api.responses import CACHE_CONTROL, matches
-from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses
+from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
 
+__all__ = ["Exports", "router"]  # api.main builds the app's Exports from here
+
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
-UNAVAILABLE = {503: {"model": ProblemSchema, "description": "The dumps of this dataset version have not been written."}}
-DOWNLOAD_MEDIA_TYPES = ("application/json", "text/csv", "text/plain", "application/vnd.sqlite3")
-RANGE_PART = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+UNAVAILABLE = {
+    503: {
+        "model": ProblemSchema,
+        "description": "The dumps of this dataset version have not been written, or this file is not as written "
+        "(missing, changed, truncated, or reached through a symbolic link); the cause is in the server's log.",
+    }
+}
 
 
-class Exports:
-    """The dumps written for the dataset version being served, read from their manifest once."""
-
-    def __init__(self, folder: Path, dataset_version: str) -> None:
-        self.folder, self.files, self.problem = folder, {}, None
-        try:
-            manifest = orjson.loads((folder / MANIFEST).read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            self.problem = f"no dumps in {folder.name}/: run `policy-api export`"
-            return
-        if manifest["dataset_version"] != dataset_version:
-            self.problem = f"the dumps are of dataset {manifest['dataset_version']}, not {dataset_version}: run `policy-api export`"
-            return
-        self.files = {entry["name"]: entry for entry in manifest["files"]}
-
-    def require(self) -> None:
-        if self.problem:
-            raise Problem(503, self.problem, headers={"Retry-After": "60"})
+def _header(description: str, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
 
 
-def _range_status(header: str | None, size: int) -> str | None:
-    """`None` to honour the Range header, "ignore" for one that is malformed (RFC 9110 lets a
-    server ignore it and send the whole file), "unsatisfiable" when no range starts in the file."""
-    if header is None:
-        return None
-    unit, _, spec = header.partition("=")
-    parts = [RANGE_PART.match(p) for p in spec.split(",")]
-    if unit.strip().lower() != "bytes" or not all(parts):
-        return "ignore"
-    starts = []
-    for part in parts:
-        first, last = part.group(1), part.group(2)  # type: ignore[union-attr]
-        if not first and not last or (first and last and int(first) > int(last)):
-            return "ignore"
-        starts.append(int(first) if first else (size - int(last) if int(last) else size))
-    return None if any(start < size for start in starts) else "unsatisfiable"
-
-
-class Download(FileResponse):
-    """A file download that can be told to ignore a malformed Range header."""
-
-    def __init__(self, *args: Any, ignore_range: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ignore_range = ignore_range
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.ignore_range:
-            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
-        await super().__call__(scope, receive, send)
+VALIDATORS = header_refs("ETag", "Cache-Control")  # a file has no script or page
+FILE_HEADERS = {
+    "Last-Modified": _header("When the file was written: send it back in If-Modified-Since for a 304."),
+    "Accept-Ranges": _header("`bytes`: Range requests are answered."),
+    "Content-Disposition": _header("`attachment`, with a file name."),
+}
+CONTENT_RANGE = _header("The range sent, or for a 416 `bytes */SIZE`. A multipart answer has one per part instead.", required=False)
+# How a download is described to clients. Generators type a response by the first media type they
+# support (openapi-generator: the first of all; openapi-python-client: the first of text/*, JSON
+# and octet-stream), and decode every 200 that way whatever its Content-Type. The SQLite file,
+# first, makes openapi-generator hand back bytes; `text/csv` next makes openapi-python-client hand
+# back text, not parse JSON; the JSON files are objects, which schemathesis checks.
+DOWNLOAD_CONTENT = {
+    "application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}},
+    "text/csv": {"schema": {"type": "string"}},
+    "text/plain": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object"}},
+}
+PARTIAL_CONTENT = {**DOWNLOAD_CONTENT, "multipart/byteranges": {"schema": {"type": "string"}}}
 
 
 @router.get("", response_model=ExportList, responses={**finished_responses(), **PROBLEM_400, **UNAVAILABLE})
@@ -95,47 +74,101 @@ def list_exports(request: Request, representation: Rep, script: ScriptQuery = No
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
 
 
+def _not_modified(request: Request, etag: str, file: OpenFile) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match when sent, else If-Modified-Since (an invalid date is ignored)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return matches(if_none_match, etag)
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        date = email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return int(file.mtime) <= date.timestamp()  # Last-Modified has whole seconds
+
+
+def _ranges(request: Request, headers: dict[str, str], name: str, file: OpenFile) -> list[tuple[int, int]] | None:
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range not in (headers["ETag"], headers["Last-Modified"]):
+        return None  # the client's copy is another one: it gets the whole file (RFC 9110 §13.1.5)
+    try:
+        return requested_ranges(request.headers.get("range"), file.size)
+    except Unsatisfiable:
+        raise Problem(
+            416, f"no requested range starts within the {file.size} bytes of {name}", headers={"Content-Range": f"bytes */{file.size}"}
+        ) from None
+
+
 @router.get(
     "/{name:path}",
     response_class=Response,
     responses={
-        **finished_responses(
-            {
-                "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in DOWNLOAD_MEDIA_TYPES},
-                "description": "The file, with the media type /v1/exports gives for it.",
-            },
-            header_refs("ETag", "Cache-Control"),  # a file has no script or page
-        ),
-        206: {"description": "Partial content (Range)."},
+        200: {
+            "description": "The file, with the media type /v1/exports gives for it.",
+            "content": DOWNLOAD_CONTENT,
+            "headers": {**VALIDATORS, **FILE_HEADERS},
+        },
+        206: {
+            "description": "Part of the file (Range): one range with Content-Range, or several as `multipart/byteranges`.",
+            "content": PARTIAL_CONTENT,
+            "headers": {**VALIDATORS, **FILE_HEADERS, "Content-Range": CONTENT_RANGE},
+        },
+        304: {"description": NOT_MODIFIED_DESCRIPTION + " Or the file is not newer than If-Modified-Since.", "headers": VALIDATORS},
         **PROBLEM_400,
         **PROBLEM_404,
-        416: {"model": ProblemSchema, "description": "No requested range starts within the file."},
+        416: {
+            "model": ProblemSchema,
+            "description": "No requested range starts within the file.",
+            "headers": {"Content-Range": {**CONTENT_RANGE, "required": True}},
+        },
         **UNAVAILABLE,
     },
 )
 def get_export(request: Request, name: FileName) -> Response:
-    """One file, with its media type, Content-Disposition, a strong ETag (its sha256), HEAD and Range."""
+    """One file, byte for byte as written: its media type, `Content-Disposition`, a strong `ETag`
+    (its sha256), `Last-Modified`, HEAD and Range.
+
+    Each file is checked against the manifest before it is served (size, and sha256 once per version
+    of the file on disk) and sent from the descriptor that was checked. A file that is missing,
+    changed, truncated, or reached through a symbolic link is withheld with a 503 problem, its cause
+    logged: never a 200 with bytes the `ETag` does not describe. A name that is not in the listing
+    is a 404, whatever is on disk.
+
+    Conditional requests: `If-None-Match` gives a 304 when it matches; without it,
+    `If-Modified-Since` gives a 304 when the file is not newer. Ranges: one range is a 206 with
+    `Content-Range`; several are one 206 `multipart/byteranges`, sorted, with overlapping or
+    adjacent ranges merged (more than 16 ranges: the whole file, 200). A range that starts past the
+    end is skipped; when none is left, 416 with `Content-Range: bytes */SIZE`. A malformed Range is
+    ignored (200). `If-Range` with another ETag or date also gives the whole file.
+
+    The body is always the file's bytes. A client generated from this spec may decode it by the
+    first media type listed here, so take the raw bytes for the SQLite file (for instance
+    openapi-python-client's `sync_detailed(...).content`)."""
     exports: Exports = request.app.state.exports
     exports.require()
-    entry = exports.files.get(name)
-    if entry is None:
+    if name not in exports.files:
         raise not_found(f"no export named {name!r}; see /v1/exports")
-    etag = f'"{entry["sha256"]}"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    status = _range_status(request.headers.get("range"), entry["bytes"])
-    if status == "unsatisfiable":
-        raise Problem(
-            416,
-            f"no requested range starts within the {entry['bytes']} bytes of {name}",
-            headers={"Content-Range": f"bytes */{entry['bytes']}"},
-        )
-    download_name = "lianjiang-policy-" + name.replace("/", "-")
-    return Download(
-        exports.folder / name,
-        media_type=entry["media_type"],
-        filename=download_name,
-        headers=headers,
-        ignore_range=status == "ignore",
-    )
+    entry = exports.files[name]
+    try:
+        file = exports.open(name)
+    except FileUnavailable:
+        raise Problem(503, f"{name} is withheld: it is not as written (the server's log says why)", headers={"Retry-After": "60"}) from None
+    try:
+        headers = {
+            "ETag": f'"{entry["sha256"]}"',
+            "Cache-Control": CACHE_CONTROL,
+            "Last-Modified": email.utils.formatdate(file.mtime, usegmt=True),
+            "Accept-Ranges": "bytes",
+            "Content-Disposition": f'attachment; filename="lianjiang-policy-{name.replace("/", "-")}"',
+        }
+        if not _not_modified(request, headers["ETag"], file):
+            return Download(file, name, entry["media_type"], headers, _ranges(request, headers, name, file))  # it closes the file
+    except BaseException:
+        file.close()
+        raise
+    file.close()
+    return Response(status_code=304, headers={k: headers[k] for k in ("ETag", "Cache-Control")})

@@ -4,8 +4,14 @@ field fails), their Table Schemas and the API."""
 from __future__ import annotations
 
 import csv
+import email.parser
+import email.policy
+import email.utils
 import hashlib
 import io
+import logging
+import os
+import shutil
 from pathlib import Path
 
 import orjson
@@ -174,6 +180,71 @@ def test_downloads_support_head_range_and_revalidation(client):
     assert unsatisfiable.headers["content-range"] == f"bytes */{len(full.content)}"
 
 
+def test_if_modified_since_gives_304_unless_the_file_is_newer(client):
+    url = "/v1/exports/hant/measures.csv"
+    full = client.get(url)
+    written = email.utils.parsedate_to_datetime(full.headers["last-modified"]).timestamp()
+    earlier = email.utils.formatdate(written - 1, usegmt=True)
+    not_modified = client.get(url, headers={"If-Modified-Since": full.headers["last-modified"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == full.headers["etag"]
+    assert client.get(url, headers={"If-Modified-Since": earlier}).content == full.content
+    assert client.get(url, headers={"If-Modified-Since": "yesterday"}).status_code == 200  # not a date: ignored
+    # If-None-Match, when sent, decides alone (RFC 9110 §13.2.2)
+    assert client.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": full.headers["last-modified"]}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": full.headers["etag"], "If-Modified-Since": earlier}).status_code == 304
+
+
+def _parts(response) -> list[tuple[str, str, bytes]]:
+    """The parts of a multipart/byteranges response, read by the standard library's MIME parser."""
+    head = f"Content-Type: {response.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + response.content)
+    assert message.get_content_type() == "multipart/byteranges" and not message.defects
+    return [(part["Content-Type"], part["Content-Range"], part.get_payload(decode=True)) for part in message.iter_parts()]
+
+
+@pytest.mark.parametrize("name", ["hant/measures.csv", "policy.sqlite3"])
+def test_several_ranges_are_one_multipart_206_of_the_files_bytes(client, listing, name):
+    url = f"/v1/exports/{name}"
+    full = client.get(url).content
+    size, media_type = len(full), next(f["media_type"] for f in listing["files"] if f["name"] == name)
+    response = client.get(url, headers={"Range": f"bytes=1000-1099, -50,0-1,{size}-"})  # the last one starts past the end
+    assert response.status_code == 206 and "content-range" not in response.headers
+    assert response.headers["etag"] == client.get(url).headers["etag"]
+    assert int(response.headers["content-length"]) == len(response.content)
+    parts = _parts(response)
+    assert [cr for _, cr, _ in parts] == [f"bytes 0-1/{size}", f"bytes 1000-1099/{size}", f"bytes {size - 50}-{size - 1}/{size}"]
+    assert [data for _, _, data in parts] == [full[0:2], full[1000:1100], full[-50:]]
+    assert {content_type.replace('"', "") for content_type, _, _ in parts} == {media_type}
+
+
+def test_overlapping_ranges_are_merged_and_too_many_get_the_whole_file(client):
+    url = "/v1/exports/hant/measures.csv"
+    full = client.get(url).content
+    merged = client.get(url, headers={"Range": "bytes=10-19,0-9,5-14"})
+    assert merged.status_code == 206 and merged.headers["content-range"] == f"bytes 0-19/{len(full)}"
+    assert merged.content == full[:20]
+    many = ",".join(f"{n * 10}-{n * 10 + 1}" for n in range(17))
+    assert client.get(url, headers={"Range": f"bytes={many}"}).content == full
+
+
+def test_if_range_with_another_validator_gets_the_whole_file(client):
+    url = "/v1/exports/hant/measures.csv"
+    full = client.get(url)
+    assert client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'}).content == full.content
+    for condition in (full.headers["etag"], full.headers["last-modified"]):
+        assert client.get(url, headers={"Range": "bytes=0-9", "If-Range": condition}).status_code == 206
+
+
+def test_no_satisfiable_range_is_a_416_problem(client):
+    url = "/v1/exports/SHA256SUMS"
+    size = len(client.get(url).content)
+    for ranges in (f"bytes={size}-", f"bytes={size}-{size + 5},{size + 10}-", "bytes=-0", f"bytes={'9' * 5000}-"):
+        response = client.get(url, headers={"Range": ranges})
+        assert_problem(response, 416)
+        assert response.headers["content-range"] == f"bytes */{size}"
+
+
 def test_unknown_exports_are_404(client):
     for name in ("nope.csv", "hant/../../README.md", "hant/.manifest.json", ".manifest.json"):
         assert_problem(client.get(f"/v1/exports/{name}"), 404)
@@ -209,3 +280,104 @@ def test_dumps_of_another_dataset_version_are_refused_with_503(app_settings, tmp
                 body = assert_problem(client.get(path), 503)
                 assert "run `policy-api export`" in body["detail"]
             assert client.get("/v1/measures").status_code == 200
+
+
+@pytest.fixture
+def own_exports(backend_settings, tmp_path):
+    """A copy of the session's dumps that a test may damage, and a client of an app serving it."""
+    from fastapi.testclient import TestClient
+
+    from api.config import exports_path
+    from api.main import create_app
+
+    settings = backend_settings("sqlite")
+    folder = tmp_path / "exports"
+    shutil.copytree(exports_path(settings), folder)
+    with TestClient(create_app(settings.model_copy(update={"exports_dir": str(folder)}))) as client:
+        yield folder, client
+
+
+def _withheld(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "api.downloads"]
+
+
+def test_a_truncated_file_is_withheld_with_its_cause_logged_until_it_is_restored(own_exports, caplog):
+    folder, client = own_exports
+    url, path = "/v1/exports/hant/measures.json", folder / "hant" / "measures.json"
+    written = path.read_bytes()
+    first = client.get(url)
+    assert first.content == written
+    path.write_bytes(written[:100])
+    with caplog.at_level(logging.WARNING, logger="api.downloads"):
+        body = assert_problem(client.get(url), 503)
+        head = client.head(url)
+    assert head.status_code == 503 and head.headers["content-type"] == "application/problem+json"
+    assert "hant/measures.json" in body["detail"]
+    assert _withheld(caplog) and f"100 bytes on disk, {len(written)} in the manifest" in _withheld(caplog)[0]
+    path.write_bytes(written)
+    restored = client.get(url)
+    assert restored.status_code == 200 and restored.content == written and restored.headers["etag"] == first.headers["etag"]
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed over it", "in place, times put back"])
+def test_a_file_changed_after_its_first_check_is_caught(own_exports, caplog, how):
+    folder, client = own_exports
+    url, path = "/v1/exports/hant/measures.csv", folder / "hant" / "measures.csv"
+    written, before = path.read_bytes(), path.stat()
+    assert client.get(url).content == written  # checked once, and served
+    changed = written.replace(b"id,", b"ID,", 1)  # same size, other bytes
+    assert len(changed) == len(written) and changed != written
+    if how == "renamed over it":
+        (folder / "new.csv").write_bytes(changed)
+        os.replace(folder / "new.csv", path)
+    else:
+        path.write_bytes(changed)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + (0 if how.endswith("put back") else 10**9)))
+    with caplog.at_level(logging.WARNING, logger="api.downloads"):
+        for headers in ({}, {"Range": "bytes=0-9"}, {"If-None-Match": f'"{hashlib.sha256(written).hexdigest()}"'}):
+            assert_problem(client.get(url, headers=headers), 503)
+    assert all("sha256 differs" in message for message in _withheld(caplog))
+
+
+def test_symlinks_in_the_exports_folder_are_never_followed(own_exports, caplog):
+    folder, client = own_exports
+    elsewhere = folder.parent / "elsewhere"
+    elsewhere.mkdir()
+    # A listed file, and a listed folder, replaced by links to identical copies: the bytes are right,
+    # but the path goes through a link, so the file is withheld.
+    os.replace(folder / "hant" / "measures.csv", elsewhere / "measures.csv")
+    (folder / "hant" / "measures.csv").symlink_to(elsewhere / "measures.csv")
+    os.replace(folder / "hans", elsewhere / "hans")
+    (folder / "hans").symlink_to(elsewhere / "hans", target_is_directory=True)
+    # A link under a name the manifest does not list is not even looked at.
+    (folder / "passwd").symlink_to("/etc/passwd")
+    with caplog.at_level(logging.WARNING, logger="api.downloads"):
+        assert_problem(client.get("/v1/exports/hant/measures.csv"), 503)
+        assert_problem(client.get("/v1/exports/hans/measures.csv"), 503)
+    assert_problem(client.get("/v1/exports/passwd"), 404)
+    assert [message.endswith("a symbolic link, which is never followed") for message in _withheld(caplog)] == [True, True]
+    assert client.get("/v1/exports/hant/units.csv").status_code == 200  # the rest is served
+
+
+def test_a_deleted_file_is_a_503_problem_with_cors_headers_from_a_real_server(built_db, tmp_path, backend_settings):
+    """Through a real process and socket: a 500 raised while the response is sent escapes the CORS
+    middleware, which a test client does not show."""
+    from api.config import exports_path
+    from tests.live import Server, get
+
+    folder = tmp_path / "exports"
+    shutil.copytree(exports_path(backend_settings("sqlite")), folder)
+    server = Server({"DATABASE_URL": f"sqlite:///{built_db}", "EXPORTS_DIR": str(folder)}, tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        origin = {"Origin": "https://portal.example.org"}
+        assert get(server.port, "/v1/exports/hant/units.csv", headers=origin)[0] == 200
+        (folder / "hant" / "units.csv").unlink()
+        status, headers, body = get(server.port, "/v1/exports/hant/units.csv", headers=origin)
+    finally:
+        server.stop()
+    assert status == 503 and headers["content-type"] == "application/problem+json"
+    assert headers["access-control-allow-origin"] == "*"
+    assert orjson.loads(body)["status"] == 503
+    logged = [orjson.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    assert any(line["logger"] == "api.downloads" and line.get("cause") == "hant/units.csv: No such file or directory" for line in logged)
