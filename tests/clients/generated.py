@@ -40,6 +40,7 @@ class OpenapiPythonClient:
 
     name = "openapi-python-client"
     package = "opc_policy_client"
+    needs: str | None = None  # a program outside Python it runs on
 
     @classmethod
     def generate(cls, spec: Path, folder: Path) -> OpenapiPythonClient:
@@ -87,6 +88,7 @@ class OpenapiGenerator:
 
     name = "openapi-generator"
     package = "og_policy_client"
+    needs = "java"  # the wheel's jar, on Java 11 or newer
 
     @classmethod
     def generate(cls, spec: Path, folder: Path) -> OpenapiGenerator:

@@ -113,7 +113,7 @@ def from_a_later_version(spec: dict, schema: dict, value):
     if isinstance(value, list):
         items = next((b["items"] for b in branches if isinstance(b.get("items"), dict)), {})
         return [from_a_later_version(spec, items, v) for v in value]
-    if isinstance(value, str) and any(value in b.get("enum", []) for b in branches):
+    if isinstance(value, str) and any(value in b.get("enum", []) + b.get("x-extensible-enum", []) for b in branches):
         return FUTURE_ENUM_VALUE
     return value
 
