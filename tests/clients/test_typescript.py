@@ -45,14 +45,20 @@ def node_tools() -> Path:
     return BIN
 
 
+# What each kind of 200 must be in TypeScript: tsc fails if a body's type is `unknown` or the wrong shape.
+BODY_TYPES = {"model": "object", "text": "string"}
+
+
 def every_operation() -> str:
-    """One type per operation and 200 media type: tsc fails if the generated types lack any of them."""
+    """One type per operation and 200 media type (tsc fails if the generated types lack any of them), and a
+    function that uses the body as what it is: an object for JSON, a string for CSV and plain text."""
     spec, lines = load_spec(), []
     for operation in operations(spec):
         for media in spec["paths"][operation.path][operation.method]["responses"]["200"].get("content", {}):
-            lines.append(
-                f'export type Ok{len(lines)} = paths["{operation.path}"]["{operation.method}"]["responses"][200]["content"]["{media}"];'
-            )
+            name = f"Ok{len(lines)}"
+            lines.append(f'export type {name} = paths["{operation.path}"]["{operation.method}"]["responses"][200]["content"]["{media}"];')
+            if operation.kind in BODY_TYPES and (media == "application/json") == (operation.kind == "model"):
+                lines.append(f"export const use{name} = (body: {name}): {BODY_TYPES[operation.kind]} => body;")
     return "\n".join(lines)
 
 
