@@ -18,10 +18,10 @@ $(VENV)/.runtime: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
-# The test tools too, and the npm packages of the generated-client tests (package-lock.json).
-$(VENV)/.test: requirements-test.lock pyproject.toml package-lock.json
+# The test tools too, and the npm packages of the generated-client tests (tests/clients/package-lock.json).
+$(VENV)/.test: requirements-test.lock pyproject.toml tests/clients/package-lock.json
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --requirement requirements-test.lock
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
-	npm ci --silent --no-audit --no-fund
+	npm ci --prefix tests/clients --silent --no-audit --no-fund
 	touch $@ $(VENV)/.runtime

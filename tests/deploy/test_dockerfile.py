@@ -149,6 +149,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
         "policy_api.egg-info/PKG-INFO",
         ".venv/bin/python",
         ".env",
+        "node_modules/typescript/package.json",
     ]
     assert [path for path in kept_out if not ignore.excluded(path)] == []
     needed = ["pyproject.toml", "README.md", "requirements.lock"] + [
