@@ -67,6 +67,16 @@ def header_refs(*names: str) -> dict[str, dict[str, str]]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
+NO_NUL = "^[^\u0000]*$"
+
+
+def _forbid_nul(schema: dict[str, Any]) -> None:
+    """Say in the spec what api.deps.check_query refuses in every query value: a NUL character."""
+    for variant in schema.get("anyOf", [schema]):
+        if variant.get("type") == "string" and "enum" not in variant:
+            variant["pattern"] = NO_NUL
+
+
 def build_spec(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(
         title=app.title,
@@ -81,6 +91,9 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     spec["security"] = []  # public: no operation needs credentials
     for path in spec["paths"].values():
         for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query":
+                    _forbid_nul(parameter["schema"])
             responses = operation["responses"]
             responses.pop("422", None)  # invalid parameters are 400 problems here
             for status, response in responses.items():

@@ -44,10 +44,12 @@ FILE_HEADERS = {
 CONTENT_RANGE = _header("The range sent, or for a 416 `bytes */SIZE`. A multipart answer has one per part instead.", required=False)
 # How a download is described to clients. Generators type a response by the first media type they
 # support (openapi-generator: the first of all; openapi-python-client: the first of text/*, JSON
-# and octet-stream), and decode every 200 that way whatever its Content-Type. The SQLite file,
-# first, makes openapi-generator hand back bytes; `text/csv` next makes openapi-python-client hand
-# back text, not parse JSON; the JSON files are objects, which schemathesis checks.
+# and octet-stream), and decode every 200 that way whatever its Content-Type. So the first is
+# `application/octet-stream`, bytes: any file is also that, and both generators then hand back the
+# file's bytes untouched (with the SQLite file first, openapi-python-client decoded it as text and
+# damaged it). The media types sent follow, the JSON files as objects, which schemathesis checks.
 DOWNLOAD_CONTENT = {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     "application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}},
     "text/csv": {"schema": {"type": "string"}},
     "text/plain": {"schema": {"type": "string"}},
@@ -108,7 +110,7 @@ def _ranges(request: Request, headers: dict[str, str], name: str, file: OpenFile
     response_class=Response,
     responses={
         200: {
-            "description": "The file, with the media type /v1/exports gives for it.",
+            "description": "The file, with the media type /v1/exports gives for it; any file may be read as bytes (`application/octet-stream`).",
             "content": DOWNLOAD_CONTENT,
             "headers": {**VALIDATORS, **FILE_HEADERS},
         },
@@ -145,9 +147,8 @@ def get_export(request: Request, name: FileName) -> Response:
     end is skipped; when none is left, 416 with `Content-Range: bytes */SIZE`. A malformed Range is
     ignored (200). `If-Range` with another ETag or date also gives the whole file.
 
-    The body is always the file's bytes. A client generated from this spec may decode it by the
-    first media type listed here, so take the raw bytes for the SQLite file (for instance
-    openapi-python-client's `sync_detailed(...).content`)."""
+    The body is always the file's bytes, listed first as `application/octet-stream` so that
+    generated clients return it untouched."""
     exports: Exports = request.app.state.exports
     exports.require()
     if name not in exports.files:
