@@ -47,6 +47,7 @@ def live_server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups in its own hook
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The suite runs on every core (pytest-xdist, `--dist loadgroup`); the tests that use the one
     PostgreSQL database all build into it, so they share one worker."""
