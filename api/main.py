@@ -18,6 +18,7 @@ from api.config import Settings, exports_path, get_settings
 from api.cors import ProblemCORSMiddleware
 from api.db import Database
 from api.deps import check_query
+from api.downloads import Exports
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
-        app.state.exports = exports.Exports(exports_path(settings), app.state.db.version)
+        app.state.exports = Exports(exports_path(settings), app.state.db.version)
         # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
         # process, so the collector need not walk it again. Unfrozen, its first full collection
         # stalled every request in flight for ~60 ms soon after start (p99 of the first second of

@@ -37,25 +37,26 @@ description), since new values may be added.
 SERVERS = [{"url": "/", "description": "The host that serves this spec."}]
 
 
-def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"description": description, "required": True, "schema": schema or {"type": "string"}}
+def response_header(description: str, schema: dict[str, Any] | None = None, *, required: bool = True) -> dict[str, Any]:
+    """A response header's declaration, for RESPONSE_HEADERS or a route's own."""
+    return {"description": description, "required": required, "schema": schema or {"type": "string"}}
 
 
 # The response headers, documented once (components/headers) so that generated clients expose them.
 RESPONSE_HEADERS = {
     # The front door (api/front.py) puts it on every response, errors included.
-    "X-Request-ID": _header(
+    "X-Request-ID": response_header(
         "The request's id, also in the server's access log: the caller's own X-Request-ID when it is"
         " 1 to 64 of `A-Z a-z 0-9 . _ : -`, else a new one. Quote it when reporting a problem."
     ),
     # api/responses.finish puts these on every 200 and 304 of the API's own bodies.
-    "ETag": _header("Strong validator of this representation: send it back in If-None-Match for a 304."),
-    "Cache-Control": _header("How long the response may be reused before it is revalidated."),
-    "Vary": _header("The request headers this representation depends on."),
-    "Content-Language": _header("The script of the text: zh-Hant (as published) or zh-Hans (`script=hans`)."),
+    "ETag": response_header("Strong validator of this representation: send it back in If-None-Match for a 304."),
+    "Cache-Control": response_header("How long the response may be reused before it is revalidated."),
+    "Vary": response_header("The request headers this representation depends on."),
+    "Content-Language": response_header("The script of the text: zh-Hant (as published) or zh-Hans (`script=hans`)."),
     # api/paging.page_response adds these for a list.
-    "Link": _header('RFC 8288 links to this page (rel="self") and its neighbours ("next", "prev").'),
-    "X-Total-Count": _header("How many items match, over all pages.", {"type": "integer", "minimum": 0}),
+    "Link": response_header('RFC 8288 links to this page (rel="self") and its neighbours ("next", "prev").'),
+    "X-Total-Count": response_header("How many items match, over all pages.", {"type": "integer", "minimum": 0}),
 }
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import email.utils
 from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
@@ -11,15 +11,13 @@ from starlette.responses import Response
 from api.byteranges import Download, Unsatisfiable, requested_ranges
 from api.deps import Rep, ScriptQuery
 from api.downloads import Exports, FileUnavailable, OpenFile
-from api.openapi import header_refs
+from api.openapi import header_refs, response_header
 from api.paging import item_response
 from api.problems import Problem, not_found
 from api.responses import CACHE_CONTROL, matches
 from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
-
-__all__ = ["Exports", "router"]  # api.main builds the app's Exports from here
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 UNAVAILABLE = {
@@ -31,17 +29,13 @@ UNAVAILABLE = {
 }
 
 
-def _header(description: str, required: bool = True) -> dict[str, Any]:
-    return {"description": description, "required": required, "schema": {"type": "string"}}
-
-
 VALIDATORS = header_refs("ETag", "Cache-Control")  # a file has no script or page
 FILE_HEADERS = {
-    "Last-Modified": _header("When the file was written: send it back in If-Modified-Since for a 304."),
-    "Accept-Ranges": _header("`bytes`: Range requests are answered."),
-    "Content-Disposition": _header("`attachment`, with a file name."),
+    "Last-Modified": response_header("When the file was written: send it back in If-Modified-Since for a 304."),
+    "Accept-Ranges": response_header("`bytes`: Range requests are answered."),
+    "Content-Disposition": response_header("`attachment`, with a file name."),
 }
-CONTENT_RANGE = _header("The range sent, or for a 416 `bytes */SIZE`. A multipart answer has one per part instead.", required=False)
+CONTENT_RANGE = response_header("The range sent, or for a 416 `bytes */SIZE`. A multipart answer has one per part instead.", required=False)
 # How a download is described to clients. Generators type a response by the first media type they
 # support (openapi-generator: the first of all; openapi-python-client: the first of text/*, JSON
 # and octet-stream), and decode every 200 that way whatever its Content-Type. So the first is
