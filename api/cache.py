@@ -1,8 +1,9 @@
 """A bounded cache of finished responses, which the front door (api/front.py) answers from.
 
 The data is immutable for a dataset version, so a response is a pure function of the request: its
-path, its query string and the headers that negotiate the representation (script, format, gzip)
-and CORS. The first request for a combination goes through FastAPI (its middleware, routing,
+path, its query string and what its headers negotiate (script, format, gzip, the CORS outcome: a
+`Negotiation`, api/negotiation.py), which is the key, never the raw header bytes. A cache belongs to
+one dataset version (api/snapshot.py). The first request for a combination goes through FastAPI (its middleware, routing,
 validation, SQL) and its 200 is stored as it was sent; the next ones are answered from here,
 including the 304 for a matching If-None-Match, without touching FastAPI at all. A first request
 that carries If-None-Match reaches FastAPI without it, so that it too leaves its 200 behind: after a
@@ -12,7 +13,7 @@ one place where routes, parameters and the spec are defined: this layer only rep
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
 which are streamed from disk with Range support). The cache holds at most `max_entries` responses
-and `max_bytes` of bodies. Eviction is by second chance (CLOCK): the oldest entry goes first, unless
+and `max_bytes` of bodies, headers and keys together. Eviction is by second chance (CLOCK): the oldest entry goes first, unless
 it was answered from since it was stored or last spared; then it is spared once and moves to the
 back. Like an LRU, it keeps the entries that are answered from ahead of those that are not, but a
 hit only sets a flag where an LRU moves the entry, a cost that shows on the cached item.
@@ -24,12 +25,14 @@ from collections import OrderedDict
 
 from starlette.types import Message, Scope, Send
 
+from api.lru import footprint
 from api.responses import matches
 
 CACHEABLE_PREFIX = "/v1"
 UNCACHEABLE_PREFIX = "/v1/exports/"
 # Headers a 304 leaves out: it has no body (RFC 9110 §15.4.5).
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
+ENTRY_OVERHEAD = 1024  # an Entry, its four messages and its slot in the mapping
 
 
 class Entry:
@@ -38,10 +41,10 @@ class Entry:
 
     __slots__ = ("etag", "not_modified", "ok", "size", "used")
 
-    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def __init__(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         self.used = False  # answered from since stored or last spared (see the eviction above)
         self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
-        self.size = len(body)
+        self.size = ENTRY_OVERHEAD + footprint(key) + footprint(headers) + len(body)
         self.ok = (
             {"type": "http.response.start", "status": 200, "headers": tuple(headers)},
             {"type": "http.response.body", "body": body},
@@ -57,9 +60,6 @@ class Entry:
         return self.not_modified if matches(if_none_match.decode("latin-1"), self.etag) else self.ok
 
 
-# The request headers a cached response depends on, besides the path and the query string:
-# negotiation (script, format, gzip) and CORS (which answers per Origin).
-KEY_HEADERS = ACCEPT, ACCEPT_LANGUAGE, ACCEPT_ENCODING, ORIGIN = (b"accept", b"accept-language", b"accept-encoding", b"origin")
 IF_NONE_MATCH = b"if-none-match"
 
 
@@ -113,7 +113,7 @@ class ResponseCache:
         ETag (not one of the API's own responses)."""
         if not any(k == b"etag" for k, _ in headers):
             return None
-        entry = Entry(headers, body)
+        entry = Entry(key, headers, body)
         if entry.size <= self.max_bytes // 16:  # none that would crowd out the rest
             self._store(key, entry)
         return entry

@@ -186,18 +186,16 @@ class Matches:
     ids: tuple[str, ...] | None = None
     plan: Plan | None = None
 
-    def __len__(self) -> int:  # what it weighs in the memo
-        return len(self.ids) if self.ids is not None else 1
-
 
 def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Matches | None:
     """What matches `where`, from a bounded memo. Up to LISTED_MATCHES ids are kept, so any page,
     either sort and the total of a small result come from one list; a larger result keeps its
     total and its plan, and each page is its own query (an index walk in number order)."""
-    key = replace(where, descending=False)
-    found = db.match_memo.get(key)
+    where = replace(where, descending=False)
+    key = ("match", where)
+    found = db.memo.get(key)
     if found is None and not memory_only:
-        plan = key.query(db)
+        plan = where.query(db)
         known_large = plan.total is not None and plan.total > LISTED_MATCHES  # no need to list them to know
         ids = None if known_large else db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
         if ids is not None and len(ids) <= LISTED_MATCHES:
@@ -205,7 +203,7 @@ def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Ma
         else:
             total = plan.total if known_large else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
             found = Matches(total, plan=plan)
-        db.match_memo.put(key, found)
+        db.memo.put(key, found)
     return found
 
 
@@ -217,13 +215,13 @@ def measures_by_id(
     measure depends only on its row, its links and the presenter, so its JSON is kept in a bounded
     memo: compact (about 2.5 KB where the dicts take 18 KB) and ready to send. With `memory_only`,
     None unless every one is in the memo. An unknown id is left out."""
-    if len(ids) > db.measure_memo.max_entries // 2:  # a whole collection (the exports): no memo
+    if len(ids) > db.memo.max_entries // 2:  # a whole collection (the exports): no memo
         if memory_only:
             return None
         rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))}
         presented = present_measures(db, presenter, [rows[i] for i in ids])
         return [orjson.Fragment(orjson.dumps(m)) for m in presented] if encoded else presented
-    json_by_id = {i: db.measure_memo.get((i, presenter)) for i in ids}
+    json_by_id = {i: db.memo.get(("measure", i, presenter)) for i in ids}
     missing = [i for i, data in json_by_id.items() if data is None]
     fresh: dict[str, dict] = {}
     if missing:
@@ -232,7 +230,7 @@ def measures_by_id(
         for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
             fresh[measure["id"]] = measure
             json_by_id[measure["id"]] = orjson.dumps(measure)
-            db.measure_memo.put((measure["id"], presenter), json_by_id[measure["id"]])
+            db.memo.put(("measure", measure["id"], presenter), json_by_id[measure["id"]])
     found = [(i, data) for i in ids if (data := json_by_id[i]) is not None]
     if encoded:
         return [orjson.Fragment(data) for _, data in found]

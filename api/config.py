@@ -27,7 +27,16 @@ class Settings(BaseSettings):
         "", description="Folder of the open-data dumps; empty: `exports/` beside the SQLite database, or var/exports for other databases."
     )
     response_cache_entries: int = Field(1024, ge=0, description="Finished responses kept in memory per worker; 0 turns the cache off.")
-    response_cache_mib: int = Field(8, ge=1, description="Upper bound on the cached bodies per worker, in MiB.")
+    response_cache_mib: int = Field(8, ge=1, description="Upper bound on the response cache per worker, in MiB: bodies, headers and keys.")
+    memo_mib: int = Field(
+        16, ge=1, description="Upper bound on the database memo per worker (presented measures, filter results), keys included, in MiB."
+    )
+    reload_interval: float = Field(2.0, gt=0, le=5, description="Seconds between checks for a rebuilt database or new dumps.")
+    max_in_flight: int = Field(
+        64,
+        ge=1,
+        description="Requests the app works on at once per worker (answers from the cache aside); more get 503 with Retry-After. /healthz is never shed.",
+    )
     cors_origins: str = Field("*", description="Comma-separated origins allowed to read the API from a browser; * for all.")
 
 

@@ -1,18 +1,25 @@
-"""CORS: Starlette's CORSMiddleware, with a refused preflight answered as problem+json.
+"""CORS: Starlette's CORSMiddleware, with a refused preflight answered as problem+json, and the
+answer to a simple request taken from the request's Negotiation.
 
-Starlette decides every CORS question; only the body of its refusal changes. Its plain-text
+Starlette decides every preflight; only the body of its refusal changes. Its plain-text
 "Disallowed CORS origin, method" becomes a 400 problem whose `errors` name each refused request
 header with what this API allows, keeping the preflight headers (Vary, Allow-Methods, Max-Age).
+Which origin a simple response names is decided once per request, by `echoed_origin`, when the
+front door reads the headers (api/negotiation.py): the response cache keys on that outcome, not on
+the Origin header's bytes, and `send` applies that same outcome.
 """
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
+import functools
+
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.negotiation import negotiation_of
 from api.problems import ParameterError, Problem
 
 # Starlette's names for what it refused, and the request header that asked for each.
@@ -36,6 +43,24 @@ class ProblemAnswer:
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
+    def echoed_origin(self, origin: str) -> str:
+        """The origin a simple response names in Access-Control-Allow-Origin, "" for none (then it
+        carries the policy's fixed headers: `*` when every origin is allowed)."""
+        explicit = self.allow_credentials if self.allow_all_origins else self.is_allowed_origin(origin)
+        return origin if explicit else ""
+
+    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+        await self.app(scope, receive, functools.partial(self.send_negotiated, send=send, echoed=negotiation_of(scope).cors))
+
+    async def send_negotiated(self, message: Message, send: Send, echoed: str | None) -> None:
+        if message["type"] == "http.response.start" and echoed is not None:
+            headers = MutableHeaders(scope=message)
+            headers.update(self.simple_headers)
+            if echoed:
+                headers["Access-Control-Allow-Origin"] = echoed
+            headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+        await send(message)
+
     def preflight_response(self, request_headers: Headers) -> ASGIApp:  # Starlette only calls what this returns
         response = super().preflight_response(request_headers)
         if response.status_code < 400:

@@ -26,10 +26,9 @@ from models.scripts import to_hans
 from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit
 
 T = TypeVar("T")
-# Memo bounds, per worker: presented measures (as JSON, about 2.5 KB each) and what matches a
-# filter (counted in ids: 100,000 ids are about 8 MiB of strings).
-MEASURE_MEMO_ENTRIES = 4096
-MATCH_MEMO_IDS = 100_000
+# The memo's bounds, per worker (MEMO_MIB sets its bytes): presented measures (as JSON, about
+# 2.5 KB each) and what matches a filter, keys included.
+MEMO_ENTRIES = 4096
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -69,6 +68,18 @@ def open_engine(url: str) -> Engine:
     return make_engine(url, pool_pre_ping=True, pool_timeout=5, connect_args={"connect_timeout": 3})
 
 
+def current_source(url: str):  # PROVISIONAL until the pinning branch lands
+    import os
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        try:
+            status = os.stat(parsed.database or "")
+        except OSError:
+            raise DatabaseUnavailable(f"no database at {parsed.database}") from None
+        return status.st_dev, status.st_ino
+    return None
+
+
 @dataclass(frozen=True)
 class UnitTarget:
     """What a `unit` filter resolved to: a unit, or a unit acting in one designation."""
@@ -78,7 +89,8 @@ class UnitTarget:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, memo_bytes: int = 16 * 2**20) -> None:
+        self.source = current_source(url)  # PROVISIONAL
         self.engine = open_engine(url)
         try:
             with self.engine.connect() as connection:
@@ -104,8 +116,7 @@ class Database:
         self.chapter_ids = {chapter_id for chapter_id, _, _ in chapters}
         self.chapter_numbers = {(document, number) for _, document, number in chapters} | {(None, n) for _, _, n in chapters}
         # See api.collections: presented measures, and the ordered ids matching each filter.
-        self.measure_memo = SharedLRU(MEASURE_MEMO_ENTRIES)
-        self.match_memo = SharedLRU(MEASURE_MEMO_ENTRIES, MATCH_MEMO_IDS, size=len)  # of api.collections.Matches
+        self.memo = SharedLRU(MEMO_ENTRIES, memo_bytes)
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""

@@ -16,9 +16,10 @@ from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
 
 from api.db import Database
-from api.negotiation import CSV, Representation, negotiate
+from api.negotiation import CSV, Representation, negotiate, negotiation_of
 from api.present import Presenter
 from api.problems import ParameterError, Problem, invalid
+from api.snapshot import snapshot_of
 from models.scripts import Script
 
 MAX_OFFSET = 1_000_000
@@ -26,7 +27,7 @@ BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 async def get_db(request: Request) -> Database:
-    return request.app.state.db
+    return snapshot_of(request).db
 
 
 DB = Annotated[Database, Depends(get_db)]
@@ -99,11 +100,11 @@ class CsvRoute(APIRoute):
 
 
 async def representation(request: Request, script: ScriptQuery = None) -> Representation:
-    return negotiate(request.query_params, request.headers)
+    return negotiate(request.query_params, negotiation_of(request.scope))
 
 
 async def list_representation(request: Request, script: ScriptQuery = None) -> Representation:
-    negotiated = negotiate(request.query_params, request.headers)
+    negotiated = negotiate(request.query_params, negotiation_of(request.scope))
     return replace(negotiated, format=CSV) if isinstance(request.scope["route"], CsvRoute) else negotiated
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import orjson
 
-from api.export import MANIFEST
 from api.problems import Problem
 
 log = logging.getLogger("api.downloads")
+MANIFEST = ".manifest.json"  # what /v1/exports lists, written by api/export.py; internal, not itself a download
 
 # Every component of a name is opened relative to its parent's descriptor, with O_NOFOLLOW: a
 # symbolic link anywhere below the exports folder fails the open instead of being followed, and

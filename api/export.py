@@ -22,13 +22,13 @@ import orjson
 
 from api import collections
 from api.db import Database
+from api.downloads import MANIFEST
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
 from api.routes.root import LICENCE, SOURCE
 from api.tabular import COLUMNS, MULTI_SEPARATOR, to_csv
 from models.scripts import Script
 
-MANIFEST = ".manifest.json"  # what /v1/exports lists; internal, not itself a download
 SQLITE_NAME = "policy.sqlite3"
 SUMS_NAME = "SHA256SUMS"
 JSON_MEDIA_TYPE = "application/json"

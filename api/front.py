@@ -1,8 +1,10 @@
 """The front door: every HTTP request passes here before FastAPI's own stack.
 
 `FrontedAPI` is FastAPI with a `__call__` in front of it. It gives each request its id (returned in
-X-Request-ID), answers it from the response cache when the cache holds it (api/cache.py), and
-writes its access line. A cached answer therefore costs one pass through that method and nothing of
+X-Request-ID), the dataset snapshot it is served from (api/snapshot.py) and what its headers
+negotiate (api/negotiation.py); it answers it from the snapshot's response cache when the cache
+holds it (api/cache.py), refuses a missing or doubled Host, sheds load beyond `max_in_flight`
+requests (never /healthz), and writes its access line. A cached answer therefore costs one pass through that method and nothing of
 FastAPI's stack (middleware, routing, validation), which serves everything else, lifespan included.
 
 The cached path is written out in that one method on purpose. With the server busy, each function
@@ -16,19 +18,37 @@ import time
 from logging import INFO
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from api.cache import ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE, IF_NONE_MATCH, KEY_HEADERS, ORIGIN, ResponseCache
+from api import problems
+from api.cache import IF_NONE_MATCH
+from api.cors import ProblemCORSMiddleware
 from api.logs import CLIENT_REQUEST_ID, REQUEST_ID, access_log, log_access, new_request_id
+from api.negotiation import SCOPE_KEY as NEGOTIATION
+from api.negotiation import negotiation
+from api.problems import ParameterError, Problem
+from api.snapshot import SCOPE_KEY as SNAPSHOT
+from api.snapshot import Served
 
-# The request headers the front door reads: the caller's request id and what the cache keys on.
-READ_HEADERS = frozenset((REQUEST_ID, IF_NONE_MATCH, *KEY_HEADERS))
+HOST = b"host"
+# The request headers the front door reads: the caller's request id, Host, and what negotiates.
+READ_HEADERS = frozenset((REQUEST_ID, IF_NONE_MATCH, HOST, b"accept", b"accept-language", b"accept-encoding", b"origin"))
+NEVER_SHED = "/healthz"  # the process answers while it is alive, however busy
+BAD_HOST = Problem(
+    400,
+    "a request carries one Host header, which only HTTP/1.0 may leave out (RFC 9112 §3.2)",
+    [ParameterError("Host", "header", "exactly one Host header")],
+)
 
 
 class FrontedAPI(FastAPI):
     """FastAPI behind a front door that answers cached responses before FastAPI's stack runs."""
 
-    response_cache: ResponseCache | None = None  # None: every request goes through FastAPI
+    served: Served | None = None  # the dataset version being served (set at start-up: api/main.py)
+    cors: ProblemCORSMiddleware  # the CORS policy, which decides what an Origin negotiates
+    max_in_flight = 64
+    in_flight = 0  # requests in FastAPI's hands now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,36 +56,29 @@ class FrontedAPI(FastAPI):
             return
         logged = access_log.isEnabledFor(INFO)  # when not, the request is not even timed
         started = time.perf_counter() if logged else 0.0
-        # One pass over the headers: the first of each that the front door reads, and whether one
-        # came twice (rare; then FastAPI's reading of them decides, and the cache stays out).
+        # One pass over the headers: the first of each that the front door reads (as Starlette's
+        # `headers.get` does), and whether Host came twice.
         headers: dict[bytes, bytes] = {}
-        repeated = False
+        two_hosts = False  # (a missing one is seen below)
         for name, value in scope["headers"]:
             if name in READ_HEADERS:
-                if name in headers:
-                    repeated = True
-                else:
+                if name not in headers:
                     headers[name] = value
+                elif name == HOST:
+                    two_hosts = True
         given = headers.get(REQUEST_ID)
         request_id = given if given is not None and CLIENT_REQUEST_ID.fullmatch(given) else new_request_id()
         id_header = (REQUEST_ID, request_id)
-        # What a response depends on: the request as sent (method, path, raw query string and the
-        # headers that negotiate script, format, gzip and CORS). No parsing, so a hit costs a few
-        # dictionary operations, and two spellings of one request are simply two entries.
-        value = headers.get
-        key = (
-            scope["method"],
-            scope["path"],
-            scope["query_string"],
-            value(ACCEPT),
-            value(ACCEPT_LANGUAGE),
-            value(ACCEPT_ENCODING),
-            value(ORIGIN),
-        )
-        cache = None if repeated else self.response_cache
+        # The snapshot this request is served from, whatever is swapped in meanwhile, and what its
+        # headers negotiate: the routes read both from the scope, and the cache keys on the latter.
+        snapshot = scope[SNAPSHOT] = self.served.snapshot
+        negotiated = scope[NEGOTIATION] = negotiation(headers, self.cors.echoed_origin)
+        key = (scope["method"], scope["path"], scope["query_string"], negotiated)
+        cache = snapshot.cache
         entry = cache.entries.get(key) if cache is not None else None
-        if_none_match = value(IF_NONE_MATCH)
-        if entry is not None:
+        if_none_match = headers.get(IF_NONE_MATCH)
+        bad_host = two_hosts or (HOST not in headers and scope.get("http_version") == "1.1")
+        if entry is not None and not bad_host:
             entry.used = True  # for the cache's eviction (second chance)
             start, body = entry.ok if if_none_match is None else entry.answer(if_none_match)
             await send({"type": "http.response.start", "status": start["status"], "headers": [*start["headers"], id_header]})
@@ -84,8 +97,15 @@ class FrontedAPI(FastAPI):
                 response["bytes"] += len(message.get("body", b""))
             await send(message)
 
+        self.in_flight += 1
         try:
-            if cache is None or not cache.stores(scope):
+            if bad_host:
+                await problems.problem_response(Request(scope), BAD_HOST)(scope, receive, send_with_id)
+            elif self.in_flight > self.max_in_flight and scope["path"] != NEVER_SHED:
+                cause = f"shed: {self.max_in_flight} requests in flight (MAX_IN_FLIGHT)"
+                shed = Problem(503, "the server is busy; retry shortly", headers={"Retry-After": "1"}, cause=cause)
+                await problems.problem_response(Request(scope), shed)(scope, receive, send_with_id)
+            elif cache is None or not cache.stores(scope):
                 await super().__call__(scope, receive, send_with_id)
             else:
                 if if_none_match is not None:
@@ -95,5 +115,6 @@ class FrontedAPI(FastAPI):
                     scope = {**scope, "headers": [h for h in scope["headers"] if h[0] != IF_NONE_MATCH]}
                 await super().__call__(scope, receive, cache.recorder(key, send_with_id, if_none_match))
         finally:
+            self.in_flight -= 1
             if logged:
                 log_access(scope, request_id, response["status"], response["bytes"], started)

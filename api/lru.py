@@ -1,42 +1,67 @@
-"""The bounded LRU behind the database memos (api/db.py)."""
+"""The bounded LRU behind the database memo (api/db.py), and how it weighs what it keeps."""
 
 from __future__ import annotations
 
+import enum
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
+from dataclasses import fields, is_dataclass
 from typing import Any
+
+POINTER = 8
+# What anything else weighs: a compiled SQL statement, a column. Generous, so the bound holds.
+OPAQUE = 2048
+ENTRY = 200  # the mapping's own slot, the key's tuple and the entry's bookkeeping
+
+
+def footprint(value: object) -> int:
+    """Bytes `value` holds in memory, keys included when it is a key: exact for strings and bytes,
+    summed through tuples, lists, sets and dataclasses, and generous for anything else. Shared
+    singletons (None, booleans, enum members) cost a pointer."""
+    if value is None or isinstance(value, bool | enum.Enum):
+        return POINTER
+    if isinstance(value, str | bytes | int | float):
+        return sys.getsizeof(value)
+    if isinstance(value, tuple | list | frozenset | set):
+        return sys.getsizeof(value) + sum(footprint(item) for item in value)
+    if is_dataclass(value):
+        return sys.getsizeof(value) + sum(footprint(getattr(value, field.name)) for field in fields(value))
+    return OPAQUE
 
 
 class SharedLRU:
-    """A mapping that keeps at most `max_entries` items and `max_bytes` of `size(item)`, dropping
-    the least recently used first, which threads share: the database memos are read on the event
-    loop and filled from the threadpool at the same time. Unguarded, interleaved calls lose size
-    updates or raise KeyError."""
+    """A mapping that keeps at most `max_entries` items and `max_bytes` of keys and items together
+    (by `footprint`), dropping the least recently used first, which threads share: the database
+    memo is read on the event loop and filled from the threadpool at the same time. Unguarded,
+    interleaved calls lose size updates or raise KeyError."""
 
-    def __init__(self, max_entries: int, max_bytes: int | None = None, size: Callable[[Any], int] = lambda _: 0) -> None:
-        self.items: OrderedDict[Hashable, Any] = OrderedDict()
-        self.max_entries, self.max_bytes, self.size_of, self.size = max_entries, max_bytes, size, 0
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key: (item, its weight with the key's)
+        self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
         self.lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
         with self.lock:
-            item = self.items.get(key)
-            if item is not None:
-                self.items.move_to_end(key)
-            return item
+            found = self.items.get(key)
+            if found is None:
+                return None
+            self.items.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, item: Any) -> None:
-        if self.max_bytes is not None and self.size_of(item) > self.max_bytes:
-            return  # it would push out everything else and still not fit
+        weight = ENTRY + footprint(key) + footprint(item)
+        if weight > self.max_bytes // 16:
+            return  # it would crowd out the rest
         with self.lock:
             if key in self.items:
-                self.size -= self.size_of(self.items.pop(key))
-            self.items[key] = item
-            self.size += self.size_of(item)
-            while len(self.items) > self.max_entries or (self.max_bytes is not None and self.size > self.max_bytes):
-                _, evicted = self.items.popitem(last=False)
-                self.size -= self.size_of(evicted)
+                self.size -= self.items.pop(key)[1]
+            self.items[key] = (item, weight)
+            self.size += weight
+            while len(self.items) > self.max_entries or self.size > self.max_bytes:
+                _, (_, evicted) = self.items.popitem(last=False)
+                self.size -= evicted
 
     def __len__(self) -> int:
         return len(self.items)

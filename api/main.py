@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,15 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import docs, openapi, problems
-from api.cache import ResponseCache
-from api.config import Settings, exports_path, get_settings
+from api.config import Settings, get_settings
 from api.cors import ProblemCORSMiddleware
-from api.db import Database
 from api.deps import check_query
-from api.downloads import Exports
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
+from api.snapshot import Served
 
 EXPOSED_HEADERS = [
     "ETag",
@@ -44,8 +43,8 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url)
-        app.state.exports = Exports(exports_path(settings), app.state.db.version)
+        app.served = Served(settings)
+        watcher = asyncio.create_task(app.served.watch())
         # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
         # process, so the collector need not walk it again. Unfrozen, its first full collection
         # stalled every request in flight for ~60 ms soon after start (p99 of the first second of
@@ -53,8 +52,9 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         gc.collect()
         gc.freeze()
         yield
+        watcher.cancel()
         gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
-        app.state.db.engine.dispose()
+        app.served.snapshot.db.engine.dispose()
 
     app = FrontedAPI(
         title="Policy documents open-data API",
@@ -80,22 +80,22 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
 
     @app.exception_handler(DBAPIError)
     async def _database_down(request: Request, error: DBAPIError) -> Response:
-        problem = problems.Problem(503, "the database is unavailable; retry shortly", headers={"Retry-After": "5"})
+        cause = "database error: " + str(error.orig or error).strip().splitlines()[0]
+        problem = problems.Problem(503, "the database is unavailable; retry shortly", headers={"Retry-After": "5"}, cause=cause)
         return problems.problem_response(request, problem)
 
     docs.install(app)
     openapi.install(app)
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-    app.add_middleware(
-        ProblemCORSMiddleware,
-        allow_origins=origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=EXPOSED_HEADERS,
-    )
+    cors = {
+        "allow_origins": [o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+        "allow_methods": ["GET", "HEAD", "OPTIONS"],
+        "allow_headers": ["*"],
+        "expose_headers": EXPOSED_HEADERS,
+    }
+    app.add_middleware(ProblemCORSMiddleware, **cors)
+    app.cors = ProblemCORSMiddleware(app, **cors)  # the same policy, asked by the front door
     app.add_middleware(HeadAsGet)
-    if settings.response_cache_entries:
-        app.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_mib * 2**20)
+    app.max_in_flight = settings.max_in_flight
     return app
 
 

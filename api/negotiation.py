@@ -1,19 +1,25 @@
-"""Which representation a request asks for: script (hant/hans) and format (json/csv).
+"""Which representation a request asks for: script (hant/hans), format (json/csv), gzip and CORS.
 
-An explicit query parameter wins; otherwise the Accept-Language and Accept headers decide. The
-routes and the response cache both call `negotiate`, so they always agree.
+The headers are read once per request, by the front door (api/front.py), into a `Negotiation`: all
+that a response may take from the request's headers. The response cache keys on it, and the routes
+(`negotiate`), the gzip decision (api/responses.py) and CORS (api/cors.py) read it from the scope,
+so what a response depends on and what the cache keys on cannot drift apart. An explicit query
+parameter (`script`, `format`) wins over the headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from starlette.types import Scope
 
 from models.scripts import Script
 
 HANS_TAGS = {"zh-hans", "zh-cn", "zh-sg", "zh-my"}
 HANT_TAGS = {"zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh"}
 CSV, JSON = "csv", "json"
+SCOPE_KEY = "api.negotiation"  # where the front door leaves a request's Negotiation
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,46 @@ def format_from_accept(accept: str) -> str:
     return JSON
 
 
-def negotiate(query: Mapping[str, str], headers: Mapping[str, str]) -> Representation:
+def accepts_gzip(accept_encoding: str) -> bool:
+    return any(coding in ("gzip", "*") for coding in ranked(accept_encoding))
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiation:
+    """What a request's headers ask of its response. `cors`: None without an Origin header, else
+    the origin the response names in Access-Control-Allow-Origin, or "" when it names none."""
+
+    script: Script
+    format: str
+    gzip: bool
+    cors: str | None
+
+    def weight(self) -> int:
+        """Bytes this adds to a cache key: only an echoed origin is of the client's choosing."""
+        return len(self.cors or "")
+
+
+def negotiation(headers: Mapping[bytes, bytes], echoed_origin: Callable[[str], str]) -> Negotiation:
+    """The request's Negotiation from its headers (the first of each name), with the CORS policy's
+    answer to its Origin (api/cors.py)."""
+    origin = headers.get(b"origin")
+    return Negotiation(
+        script_from_language(headers.get(b"accept-language", b"").decode("latin-1")),
+        format_from_accept(headers.get(b"accept", b"").decode("latin-1")),
+        accepts_gzip(headers.get(b"accept-encoding", b"").decode("latin-1")),
+        None if origin is None else echoed_origin(origin.decode("latin-1")),
+    )
+
+
+def negotiation_of(scope: Scope) -> Negotiation:
+    return scope[SCOPE_KEY]
+
+
+def negotiate(query: Mapping[str, str], negotiated: Negotiation) -> Representation:
+    """The representation: the query's `script` and `format` when given, else the headers'."""
     script = query.get("script")
     format_ = query.get("format")
     return Representation(
-        Script(script) if script in Script.__members__ else script_from_language(headers.get("accept-language", "")),
-        format_ if format_ in (CSV, JSON) else format_from_accept(headers.get("accept", "")),
+        Script(script) if script in Script.__members__ else negotiated.script,
+        format_ if format_ in (CSV, JSON) else negotiated.format,
     )

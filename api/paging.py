@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from api.negotiation import CSV, Representation
 from api.responses import finish
+from api.snapshot import snapshot_of
 from api.tabular import COLUMNS, to_csv
 from models.scripts import Script
 
@@ -35,7 +36,7 @@ def page_response(
     limit: int,
     offset: int,
 ) -> Response:
-    settings, version = request.app.state.settings, request.app.state.db.version
+    settings, version = request.app.state.settings, snapshot_of(request).db.version
 
     def url(at: int) -> str:
         return page_url(request, settings.public_base_url, representation.script, limit, at)

@@ -47,6 +47,7 @@ class Problem(Exception):
     detail: str
     errors: list[ParameterError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    cause: str | None = None  # for the log, when it says more than `detail` (never sent)
 
 
 def invalid_parameters(errors: list[ParameterError], headers: dict[str, str] | None = None) -> Problem:
@@ -73,6 +74,15 @@ def _instance(request: Request) -> str:
 
 
 def problem_response(request: Request, problem: Problem) -> Response:
+    """The problem as a response; a 5xx is logged with its cause."""
+    if problem.status >= 500 and problem.status != 500:  # a 500 is logged with its traceback (below)
+        log.warning(
+            "%d on %s: %s",
+            problem.status,
+            request.url.path,
+            problem.cause or problem.detail,
+            extra={"fields": {"status": problem.status, "path": request.url.path, "cause": problem.cause or problem.detail}},
+        )
     body = {
         "type": TYPES.get(problem.status, "about:blank"),
         "title": HTTPStatus(problem.status).phrase,

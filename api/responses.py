@@ -11,7 +11,7 @@ import hashlib
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.negotiation import Representation, ranked
+from api.negotiation import Representation, negotiation_of
 
 # The data only changes with a new dataset version, which a client can see in `meta`; an hour of
 # freshness then revalidation by ETag keeps browsers and CDNs cheap without serving stale data long.
@@ -34,11 +34,6 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an Accept-Encoding value admits gzip."""
-    return any(coding in ("gzip", "*") for coding in ranked(accept_encoding or ""))
-
-
 def finish(
     request: Request,
     body: bytes,
@@ -51,7 +46,7 @@ def finish(
     if representation is not None:
         headers["Content-Language"] = representation.script.language_tag
     etag = etag_of(body)
-    compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and accepts_gzip(request.headers.get("accept-encoding"))
+    compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and negotiation_of(request.scope).gzip
     if compress:
         etag = etag[:-1] + '-gzip"'  # a strong validator differs per content coding
     headers["ETag"] = etag

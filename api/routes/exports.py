@@ -10,12 +10,13 @@ from starlette.responses import Response
 
 from api.byteranges import Download, Unsatisfiable, requested_ranges
 from api.deps import Rep, ScriptQuery
-from api.downloads import Exports, FileUnavailable, OpenFile
+from api.downloads import FileUnavailable, OpenFile
 from api.openapi import header_refs, response_header
 from api.paging import item_response
 from api.problems import Problem, not_found
 from api.responses import CACHE_CONTROL, matches
 from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
+from api.snapshot import snapshot_of
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
 
@@ -56,7 +57,7 @@ PARTIAL_CONTENT = {**DOWNLOAD_CONTENT, "multipart/byteranges": {"schema": {"type
 def list_exports(request: Request, representation: Rep, script: ScriptQuery = None) -> Response:
     """Every downloadable file: name, media type, script, size, sha256, record count, URL. With
     `script`, only the files in that script (and those holding both)."""
-    exports: Exports = request.app.state.exports
+    exports = snapshot_of(request).exports
     exports.require()
     base = request.app.state.settings.public_base_url
     files = [
@@ -64,7 +65,7 @@ def list_exports(request: Request, representation: Rep, script: ScriptQuery = No
         for name, entry in exports.files.items()
         if script is None or entry["script"] in (None, script.value)
     ]
-    return item_response(request, representation, {"dataset_version": request.app.state.db.version, "files": files})
+    return item_response(request, representation, {"dataset_version": snapshot_of(request).db.version, "files": files})
 
 
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
@@ -143,7 +144,7 @@ def get_export(request: Request, name: FileName) -> Response:
 
     The body is always the file's bytes, listed first as `application/octet-stream` so that
     generated clients return it untouched."""
-    exports: Exports = request.app.state.exports
+    exports = snapshot_of(request).exports
     exports.require()
     if name not in exports.files:
         raise not_found(f"no export named {name!r}; see /v1/exports")

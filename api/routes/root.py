@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
 from api.deps import DB, Rep, presenter
 from api.paging import item_response
+from api.problems import Problem as ProblemError
 from api.routes.common import PROBLEM_400, finished_responses
+from api.snapshot import snapshot_of
 from models.schemas import Health, Problem, Ready, Root
-from models.tables import DatasetInfo
 
 router = APIRouter(tags=["meta"])
 
@@ -58,10 +58,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", response_model=Ready, responses={**PROBLEM_400, 503: {"model": Problem, "description": "The database does not answer."}}
+    "/readyz",
+    response_model=Ready,
+    responses={**PROBLEM_400, 503: {"model": Problem, "description": "The database is gone or does not answer."}},
 )
-def readyz(db: DB) -> Response:
-    """Readiness: the database answers a query, now."""
-    version = db.scalar(select(DatasetInfo.value).where(DatasetInfo.key == "dataset_version"))
-    body = {"status": "ready", "dataset_version": version}
+def readyz(request: Request) -> Response:
+    """Readiness: the database being served is still there and answers a query, now. The version
+    is the one this process serves (a rebuild is picked up within RELOAD_INTERVAL seconds)."""
+    snapshot = snapshot_of(request)
+    problem = request.app.served.readiness(snapshot)
+    if problem is not None:
+        raise ProblemError(503, f"not ready: {problem}", headers={"Retry-After": "5"})
+    body = {"status": "ready", "dataset_version": snapshot.db.version}
     return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})

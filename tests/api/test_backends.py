@@ -53,7 +53,7 @@ def test_both_backends_export_the_same_files(backend_settings):
 
 
 def test_the_database_refuses_a_write_through_the_apis_connection(app, client, app_settings):
-    engine = app.state.db.engine
+    engine = app.served.snapshot.db.engine
     with engine.connect() as connection, pytest.raises(DBAPIError) as refused:
         connection.execute(text("insert into dataset_info (key, value) values ('x', 'y')"))
     message = str(refused.value.orig).lower()

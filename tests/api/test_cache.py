@@ -38,7 +38,7 @@ HEADER_SETS = [
     {"Accept-Language": "zh-CN"},
     {"Accept": "text/csv"},
     {"Accept-Encoding": "gzip"},
-    {"Accept-Language": "zh-TW", "Accept-Encoding": "gzip, deflate"},
+    {"Accept-Language": "zh-CN;q=0.9, en", "Accept-Encoding": "gzip, deflate"},  # each set negotiates differently
     {"Origin": "https://example.org"},  # CORS answers per origin, and the cache sits outside it
 ]
 QUERIES = ["", "script=hans", "format=csv", "script=hans&format=csv"]
@@ -58,7 +58,9 @@ def requests():
 
 
 def exchange(client, url, headers):
-    response = client.get(url, headers={"Accept-Encoding": "identity", **headers})
+    given = list(headers.items()) if isinstance(headers, dict) else headers
+    identity = [] if any(name == "Accept-Encoding" for name, _ in given) else [("Accept-Encoding", "identity")]
+    response = client.get(url, headers=identity + given)
     headers = sorted((k, v) for k, v in response.headers.multi_items() if k != "x-request-id")  # unique per request
     return response.status_code, headers, response.content
 
@@ -68,7 +70,7 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
     """Every answer of the cached app, whether it filled the cache or came from it, is the uncached
     app's. With `revalidation_first`, the first request for each combination carries a matching
     If-None-Match: the cache is filled by it, and what follows is answered from the cache."""
-    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
     cache.clear()
     compared = 0
     for url, headers in requests():
@@ -90,7 +92,7 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
 
 
 def test_errors_and_downloads_are_never_cached(client, app):
-    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
     cache.clear()
     client.get("/v1/measures/nope")
     client.get("/v1/measures?limit=0")
@@ -101,7 +103,7 @@ def test_errors_and_downloads_are_never_cached(client, app):
 def test_a_revalidation_that_does_not_match_or_fails_is_answered_as_fastapi_answers_it(client, uncached, app):
     """A first request with If-None-Match reaches FastAPI without it: what comes back must still be
     FastAPI's answer to the request as sent (a 200 for a stale ETag, the error for an error)."""
-    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
     for url, status in [("/v1/measures/lianzhengzong-2021-127-m7", 200), ("/v1/measures/nope", 404), ("/v1/measures?limit=0", 400)]:
         cache.clear()
         stale = {"If-None-Match": '"0123456789abcdef01234567", W/"stale"'}
@@ -115,9 +117,10 @@ def test_the_cache_is_bounded(app_settings):
     with TestClient(app) as client:
         for offset in range(50):
             assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
-        cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+        cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
         assert len(cache.entries) == 8
-        assert cache.size == sum(len(e.ok[1]["body"]) for e in cache.entries.values())
+        assert cache.size == sum(e.size for e in cache.entries.values())
+        assert all(e.size > len(e.ok[1]["body"]) + len(key[2]) for key, e in cache.entries.items())  # headers and key counted
 
 
 def test_eviction_spares_an_entry_answered_from_since_it_was_stored(app_settings):
@@ -131,7 +134,7 @@ def test_eviction_spares_an_entry_answered_from_since_it_was_stored(app_settings
         client.get(hot)  # answered from the cache: marked
         for url in cold[1:]:
             client.get(url)
-        stored = [key[2].decode() for key in app.response_cache.entries]
+        stored = [key[2].decode() for key in app.served.snapshot.cache.entries]
     assert stored == ["limit=1&offset=0", "limit=1&offset=4", "limit=1&offset=5"]
 
 
@@ -146,21 +149,33 @@ def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
             assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
             assert "access-control-allow-origin" not in other.headers
             assert "access-control-allow-origin" not in anonymous.headers
-        cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+        cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
         assert len(cache.entries) == 3
 
 
-def test_a_repeated_negotiating_header_bypasses_the_cache(client, app):
-    """The front door reads each header once; when one it keys on comes twice, FastAPI answers."""
-    cache = app.response_cache  # the front door answers from it, outside FastAPI's stack
+def test_a_repeated_negotiating_header_negotiates_by_its_first_value_in_the_route_and_the_cache(client, uncached, app):
+    """The front door reads each header once, the first of its name, and the route reads what the
+    front door read: a repeated header cannot make the two disagree."""
+    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
     cache.clear()
     twice = [("Accept-Language", "zh-CN"), ("Accept-Language", "zh-TW")]
-    answers = [client.get("/v1/units/finance", headers=twice) for _ in range(2)]
-    assert [a.status_code for a in answers] == [200, 200]
-    assert answers[0].content == answers[1].content
-    assert not cache.entries
-    client.get("/v1/units/finance", headers={"Accept-Language": "zh-CN"})
-    assert len(cache.entries) == 1  # the same request with the header once is stored
+    first_only = exchange(uncached, "/v1/units/finance", {"Accept-Language": "zh-CN"})
+    assert exchange(client, "/v1/units/finance", twice) == first_only  # stored
+    assert exchange(client, "/v1/units/finance", twice) == first_only  # from the cache
+    assert exchange(client, "/v1/units/finance", {"Accept-Language": "zh-CN"}) == first_only
+    assert len(cache.entries) == 1
+
+
+def test_headers_that_negotiate_alike_share_one_entry(client, uncached, app):
+    """The key is what the headers negotiate, not their bytes: unique Accept-Language values that
+    all mean Traditional, and unique origins under the default policy (every origin, `*`), are
+    one entry, answered as FastAPI answers each of them."""
+    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache.clear()
+    for n in range(20):
+        headers = {"Accept-Language": f"x-{n}, zh-TW;q=0.5", "Origin": f"https://site{n}.example"}
+        assert exchange(client, "/v1/units/finance", headers) == exchange(uncached, "/v1/units/finance", headers)
+    assert len(cache.entries) == 1
 
 
 @pytest.mark.parametrize("url", ["/v1/units/finance", "/v1/units/nope"])  # from the cache once stored, and a 404
@@ -196,7 +211,7 @@ def test_the_memo_lru_serialises_threads():
 
     from api.lru import SharedLRU
 
-    lru = SharedLRU(2, 100, size=len)
+    lru = SharedLRU(2, 100_000)
     lru.put("a", "xx")
     for call, args in ((lru.put, ("b", "yyy")), (lru.get, ("a",)), (lru.clear, ())):
         with lru.lock:  # another thread is in the middle of an operation

@@ -160,15 +160,15 @@ def test_a_filter_seen_before_is_answered_from_memory_and_a_new_one_from_the_dat
     app = create_app(app_settings.model_copy(update={"response_cache_entries": 0}))
     with TestClient(app) as client:
         assert numbers(client.get("/v1/measures?unit=townships&limit=100")) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 17, 20]
-        engine = app.state.db.engine
+        engine = app.served.snapshot.db.engine
         try:
-            app.state.db.engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing listens there
+            app.served.snapshot.db.engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing listens there
             assert numbers(client.get("/v1/measures?unit=townships&limit=3&offset=1&sort=-number")) == [17, 14, 13]
             assert client.get("/v1/measures/lianzhengzong-2021-127-m20").status_code == 200
             gone = client.get("/v1/measures?unit=finance&limit=2")
             assert gone.status_code == 503 and gone.headers["content-type"] == "application/problem+json"
         finally:
-            app.state.db.engine = engine
+            app.served.snapshot.db.engine = engine
 
 
 FILTERS = [
