@@ -25,7 +25,7 @@ from collections import OrderedDict
 
 from starlette.types import Message, Scope, Send
 
-from api.lru import footprint
+from api.lru import compact, footprint
 from api.responses import matches
 
 CACHEABLE_PREFIX = "/v1"
@@ -50,7 +50,7 @@ class Entry:
             {"type": "http.response.body", "body": body},
         )
         self.not_modified = (
-            {"type": "http.response.start", "status": 304, "headers": tuple((k, v) for k, v in headers if k not in BODY_HEADERS)},
+            {"type": "http.response.start", "status": 304, "headers": tuple(h for h in headers if h[0] not in BODY_HEADERS)},
             {"type": "http.response.body", "body": b""},
         )
 
@@ -96,7 +96,7 @@ class ResponseCache:
             elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    body = b"".join(chunks)
+                    body = compact(b"".join(chunks))
                     entry = self._keep(key, list(start.get("headers", [])), body)
                     if if_none_match is not None:  # the held 200 is whole: answer the condition from it
                         answer = entry.answer(if_none_match) if entry is not None else (start, {"type": "http.response.body", "body": body})

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import exists, false, func, or_, select
 
 from api.db import Database, UnitTarget, contains
+from api.lru import compact
 from api.present import Presenter
 from models.scripts import to_hans
 from models.search import LONGEST_GRAM, needle_grams
@@ -229,7 +230,7 @@ def measures_by_id(
             return None
         for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
             fresh[measure["id"]] = measure
-            json_by_id[measure["id"]] = orjson.dumps(measure)
+            json_by_id[measure["id"]] = compact(orjson.dumps(measure))
             db.memo.put(("measure", measure["id"], presenter), json_by_id[measure["id"]])
     found = [(i, data) for i in ids if (data := json_by_id[i]) is not None]
     if encoded:

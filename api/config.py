@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         "", description="Folder of the open-data dumps; empty: `exports/` beside the SQLite database, or var/exports for other databases."
     )
     response_cache_entries: int = Field(1024, ge=0, description="Finished responses kept in memory per worker; 0 turns the cache off.")
-    response_cache_mib: int = Field(8, ge=1, description="Upper bound on the response cache per worker, in MiB: bodies, headers and keys.")
+    response_cache_mib: float = Field(
+        8, gt=0, description="Upper bound on the response cache per worker, in MiB: bodies, headers and keys."
+    )
     memo_mib: int = Field(
         16, ge=1, description="Upper bound on the database memo per worker (presented measures, filter results), keys included, in MiB."
     )

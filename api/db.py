@@ -70,6 +70,7 @@ def open_engine(url: str) -> Engine:
 
 def current_source(url: str):  # PROVISIONAL until the pinning branch lands
     import os
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         try:

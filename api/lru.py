@@ -16,6 +16,12 @@ OPAQUE = 2048
 ENTRY = 200  # the mapping's own slot, the key's tuple and the entry's bookkeeping
 
 
+def compact(data: bytes) -> bytes:
+    """`data` in an allocation of its own size, for keeping. orjson's output keeps the capacity it
+    wrote into (4 KiB at least), which a 300-byte body would hold on to for as long as it is kept."""
+    return memoryview(data).tobytes()
+
+
 def footprint(value: object) -> int:
     """Bytes `value` holds in memory, keys included when it is a key: exact for strings and bytes,
     summed through tuples, lists, sets and dataclasses, and generous for anything else. Shared

@@ -53,10 +53,12 @@ class Snapshot:
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> Snapshot:
         """A snapshot of what is built now; with `db`, of that database and the dumps now."""
-        db = db or Database(settings.database_url, settings.memo_mib * 2**20)
+        db = db or Database(settings.database_url, int(settings.memo_mib * 2**20))
         folder = exports_path(settings)
         cache = (
-            ResponseCache(settings.response_cache_entries, settings.response_cache_mib * 2**20) if settings.response_cache_entries else None
+            ResponseCache(settings.response_cache_entries, int(settings.response_cache_mib * 2**20))
+            if settings.response_cache_entries
+            else None
         )
         return cls(db, Exports(folder, db.version), _manifest_source(folder), cache)
 
