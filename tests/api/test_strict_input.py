@@ -1,4 +1,4 @@
-"""Parameters parse as the spec says."""
+"""Parameters parse as the spec says, and a trailing-slash redirect never names the request's host."""
 
 from __future__ import annotations
 
@@ -92,3 +92,52 @@ def test_a_chapter_by_number_or_id(client):
     assert_problem(client.get("/v1/measures?chapter=9"), 404)
     assert_problem(client.get("/v1/measures?chapter=ch2"), 404)
     assert_problem(client.get(f"/v1/measures?chapter={quote('第二章')}"), 400, parameter="chapter")  # ids start with a letter
+
+
+HOSTILE_HOST = {"Host": "evil.example"}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_trailing_slash_redirects_to_a_relative_location(client, method):
+    response = client.request(method, "/v1/measures/?chapter=2&limit=5", headers=HOSTILE_HOST, follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == "/v1/measures?chapter=2&limit=5"
+    assert client.get(response.headers["location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/v1/measures//", "/v1/measures"),
+        ("/v1/", "/v1"),
+        ("/v1/units/finance/measures.csv/", "/v1/units/finance/measures.csv"),
+        ("/v1/units/%E7%A7%91/", "/v1/units/%E7%A7%91"),  # kept percent-encoded: a URI reference
+    ],
+)
+def test_every_route_redirects_without_its_slash(client, path, location):
+    response = client.get(path, headers=HOSTILE_HOST, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (308, location)
+
+
+@pytest.mark.parametrize("path", ["/v1/nope/", "/", "//evil.example/", "//evil.example/v1/measures/"])
+def test_no_redirect_where_no_route_would_answer(client, path):
+    response = client.get(f"http://testserver{path}", headers=HOSTILE_HOST, follow_redirects=False)
+    assert_problem(response, 404)
+    assert "location" not in response.headers
+
+
+def test_a_write_is_redirected_with_its_method_then_refused(client):
+    response = client.delete("/v1/units/finance/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (308, "/v1/units/finance")
+    assert_problem(client.delete(response.headers["location"]), 405)
+
+
+def test_the_redirect_uses_the_public_base_url_when_set(backend_settings):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = backend_settings("sqlite").model_copy(update={"public_base_url": "https://api.example.org"})
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/v1/measures/?limit=5", headers=HOSTILE_HOST, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (308, "https://api.example.org/v1/measures?limit=5")
