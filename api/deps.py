@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from api.db import Database
 from api.negotiation import CSV, Representation, negotiate, negotiation_of
@@ -24,6 +25,42 @@ from models.scripts import Script
 
 MAX_OFFSET = 1_000_000
 BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# An integer as JSON writes it and as clients serialise one: ASCII digits, no sign, no leading zero.
+# pydantic's lax parsing (like int()) also reads "+5", " 5", "1_0", "05" and digits of other
+# scripts ("５"); refusing them gives every value one spelling, so two URLs never name one page.
+DECIMAL = re.compile(r"0|[1-9][0-9]*")
+DECIMAL_EXPECTED = "an integer in ASCII digits (0-9), without sign, spaces, underscores or leading zeros"
+BOOLEAN = re.compile(r"true|false")  # pydantic would also read yes, on, 1, t, TRUE…
+BOOLEAN_EXPECTED = "`true` or `false`"
+
+
+def spelled(pattern: re.Pattern[str], expected: str) -> BeforeValidator:
+    """A check of a parameter's text before pydantic parses it: the one spelling the spec means.
+    Placed after the parameter's Query in its Annotated, it runs before the Query's constraints,
+    which pydantic then keeps on the type (and so in the spec)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise ValueError(expected)  # api/problems.py makes it the 400's `expected`
+        return value
+
+    return BeforeValidator(check)
+
+
+_DECIMAL_TEXT = spelled(DECIMAL, DECIMAL_EXPECTED)
+_BOOLEAN_TEXT = spelled(BOOLEAN, BOOLEAN_EXPECTED)
+
+
+def integer_query(**query: Any) -> Any:
+    """An integer query parameter (`Query(**query)`: bounds, description) spelled as DECIMAL. (With
+    the check before Query, pydantic could not keep the bounds on the integer, and the spec would
+    say the raw `ge`/`le` instead of `minimum`/`maximum`.)"""
+    return Annotated[int, Query(**query), _DECIMAL_TEXT]
+
+
+def boolean_query(**query: Any) -> Any:
+    """An optional boolean query parameter spelled `true` or `false`, as the spec's clients send it."""
+    return Annotated[bool | None, Query(**query), _BOOLEAN_TEXT]
 
 
 async def get_db(request: Request) -> Database:
@@ -116,5 +153,5 @@ def presenter(request: Request, representation: Representation) -> Presenter:
     return Presenter(request.app.state.settings.public_base_url, representation.script)
 
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.", examples=[20])]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.", examples=[0])]
+Limit = integer_query(ge=1, le=100, description="Items per page.", examples=[20])
+Offset = integer_query(ge=0, le=MAX_OFFSET, description="Items to skip.", examples=[0])

@@ -20,6 +20,7 @@ from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
 from api.routes import chapters, documents, exports, measure_units, measures, root, units
+from api.slashes import SlashRedirect
 from api.snapshot import Served
 
 EXPOSED_HEADERS = [
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(check_query)],
+        redirect_slashes=False,  # its Location names the request's Host: api/slashes.py redirects instead
         openapi_tags=[
             {"name": "meta", "description": "Entry point and health."},
             {"name": "documents", "description": "Documents, their correction logs and their source text."},
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     for router in (root.router, documents.router, chapters.router, measures.router, measure_units.router, units.router, exports.router):
         app.include_router(router)
     problems.install(app)
+    app.router.default = SlashRedirect(app.router, settings.public_base_url)
 
     @app.exception_handler(DBAPIError)
     async def _database_down(request: Request, error: DBAPIError) -> Response:

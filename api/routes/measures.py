@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -9,7 +10,7 @@ from starlette.responses import Response
 from api import collections
 from api.collections import MeasureFilter
 from api.db import Database, memory_first
-from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, spelled
 from api.negotiation import JSON, Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
@@ -22,9 +23,19 @@ MeasureId = id_path("lianzhengzong-2021-127-m1", "measure")
 DocumentQuery = Annotated[
     str | None, Query(min_length=1, max_length=200, description="A document id.", examples=["lianzhengzong-2021-127"])
 ]
+# A number as api.deps.DECIMAL spells it, or an id (ids start with an ASCII letter): never text that
+# int() would read as a number ("２", "+2", "02"), which would otherwise be taken for an unknown id.
+CHAPTER = re.compile("0|[1-9][0-9]*|[A-Za-z][^\u0000]*")
 ChapterQuery = Annotated[
     str | None,
-    Query(min_length=1, max_length=200, description="A chapter number (1, 2, …) or a chapter id.", examples=["2"]),
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=f"^({CHAPTER.pattern})$",  # NUL-free, as api/openapi.py says of every query value
+        description="A chapter number (`2`: ASCII digits, no sign or leading zero) or a chapter id.",
+        examples=["2"],
+    ),
+    spelled(CHAPTER, f"a chapter id, or a chapter number as {DECIMAL_EXPECTED}"),
 ]
 UnitQuery = Annotated[
     str | None,
@@ -36,14 +47,11 @@ UnitQuery = Annotated[
         examples=["大数据局"],
     ),
 ]
-LeadQuery = Annotated[
-    bool | None,
-    Query(
-        description="`true`: only measures that list the `unit` first (its lead measures); `false`: only those that list it "
-        "later. Without `unit` it applies to any unit, so it keeps every measure with a first (or a later) unit.",
-        examples=[True],
-    ),
-]
+LeadQuery = boolean_query(
+    description="`true`: only measures that list the `unit` first (its lead measures); `false`: only those that list it "
+    "later. Without `unit` it applies to any unit, so it keeps every measure with a first (or a later) unit.",
+    examples=[True],
+)
 SearchQuery = Annotated[
     str | None,
     Query(
@@ -72,7 +80,7 @@ def measure_filter(
         raise not_found(f"no document with id {document!r}")
     chapter_id = chapter_number = None
     if chapter is not None:
-        if chapter.isdecimal() and len(chapter) <= 3:
+        if DECIMAL.fullmatch(chapter):  # else an id (ChapterQuery admits nothing else)
             chapter_number = int(chapter)
             known = (document, chapter_number) in db.chapter_numbers
         else:
