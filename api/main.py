@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         gc.freeze()
         yield
         gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
-        app.state.db.engine.dispose()
+        app.state.db.close()
 
     app = FrontedAPI(
         title="Policy documents open-data API",
