@@ -39,10 +39,16 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else exports_path(settings)
     try:
         db = Database(settings.database_url)
-        files = export(db, out, settings.public_base_url)
-    except (DatabaseUnavailable, OSError) as error:
+    except DatabaseUnavailable as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 1
+    try:
+        files = export(db, out, settings.public_base_url)
+    except OSError as error:
+        print(f"export failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
     print(f"exported {len(files)} files of dataset {db.version} into {out}")
     return 0
 
@@ -65,7 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
         if _build(argparse.Namespace(database_url=url, sources=[], no_export=False)):
             return 1
     try:  # fail here, with one clear line, rather than in every worker's start-up
-        Database(url).engine.dispose()
+        Database(url).close()
     except DatabaseUnavailable as error:
         print(f"cannot serve: {error}", file=sys.stderr)
         return 1

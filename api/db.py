@@ -1,19 +1,39 @@
-"""The read-only database the API serves, opened once per process.
+"""The read-only database the API serves: one `Database` reads one dataset version for its life.
 
-SQLite is opened with `mode=ro`: there is no write path to get wrong. Facts that never change for a
-dataset version (the version itself, the unit registry, the names a unit filter accepts) are read
-once at start-up.
+Facts that never change for a dataset version (the version itself, the unit registry, the names a
+unit filter accepts) are read once, when the Database opens, and so are its memos' contents: they
+hold only if every later query reads the same version, whatever builds happen meanwhile. So a
+Database pins what it opened:
+
+- SQLite: the file is opened once and its descriptor kept until `close()`, and the Database's
+  connections (SQLITE_CONNECTIONS, read-only and `immutable`) are all opened with it. A connection
+  keeps reading the file it opened, so a file replaced or deleted by a build stays readable to the
+  Database that opened it; a connection opened later, once the path names another file, is
+  refused (a 503) rather than read the new file (see _PinnedFile).
+- PostgreSQL: every build is a schema of its own (seed/build.py, models/db.py); the Database takes
+  the newest at open and every connection's `search_path` is that schema alone. `public` is never
+  read. A build keeps the previous schema, so a Database has one build's time to be replaced
+  before its schema is dropped (its queries then fail: 503).
+
+`current_source(url)` says what a fresh Database would open now and `Database.source` what this one
+opened; when they differ, a new build is there and the server should open a new Database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import sqlite3
+import stat
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Integer, select
+from sqlalchemy import Engine, Integer, event, select
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
@@ -21,7 +41,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from starlette.concurrency import run_in_threadpool
 
 from api.lru import SharedLRU
-from models.db import make_engine
+from models.db import dataset_schemas, make_engine
 from models.scripts import to_hans
 from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit
 
@@ -29,6 +49,9 @@ T = TypeVar("T")
 # The memo's bounds, per worker (MEMO_MIB sets its bytes): presented measures (as JSON, about
 # 2.5 KB each) and what matches a filter, keys included.
 MEMO_ENTRIES = 4096
+# Connections to a SQLite file, all opened with the Database (see _PinnedFile): a request that finds
+# them all busy waits for one.
+SQLITE_CONNECTIONS = 8
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,29 +79,127 @@ def contains(column: ColumnElement, needle: str) -> ColumnElement[bool]:
     return strpos(column, needle) > 0
 
 
-def open_engine(url: str) -> Engine:
+def _reason(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+
+
+def _sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or "")
-        if not path.is_file():
-            raise DatabaseUnavailable(f"no database at {path}: run `policy-api build` first")
-        return make_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"check_same_thread": False})
+    return Path(parsed.database or "") if parsed.get_backend_name() == "sqlite" else None
+
+
+def postgresql_engine(url: str, **options: Any) -> Engine:
     # A stopped server must cost a request seconds, not minutes: fail the connection fast and
     # give up waiting for a pooled connection after a few seconds (the API answers 503).
-    return make_engine(url, pool_pre_ping=True, pool_timeout=5, connect_args={"connect_timeout": 3})
+    connect_args = {"connect_timeout": 3, **options.pop("connect_args", {})}
+    return make_engine(url, pool_pre_ping=True, pool_timeout=5, connect_args=connect_args, **options)
 
 
-def current_source(url: str):  # PROVISIONAL until the pinning branch lands
-    import os
+def _no_database(path: Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"no database at {path}: run `policy-api build` first")
 
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+
+def _file_identity(path: Path) -> Hashable:
+    try:
+        found = os.stat(path)
+    except OSError:
+        raise _no_database(path) from None
+    return (found.st_dev, found.st_ino)
+
+
+class _PinnedFile:
+    """One SQLite file, held open from the Database's start to its close, and the only file its
+    connections read.
+
+    SQLite opens a database by path (it resolves `/dev/fd/<n>` back to the path, so a descriptor
+    cannot be handed to it), and a connection keeps reading the file it opened. So the connections
+    are opened up front, and one opened later (to replace a broken one) is kept only if the path
+    still names the pinned file once it is open: paths only ever move on to new files, and the
+    descriptor held here keeps the pinned file's inode from being reused.
+    """
+
+    def __init__(self, path: Path) -> None:
         try:
-            status = os.stat(parsed.database or "")
+            descriptor = os.open(path, os.O_RDONLY)
         except OSError:
-            raise DatabaseUnavailable(f"no database at {parsed.database}") from None
-        return status.st_dev, status.st_ino
-    return None
+            raise _no_database(path) from None
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            os.close(descriptor)
+            raise _no_database(path)
+        self.path = path
+        # Closed by `close`, or when the Database is collected: a server drops a replaced one
+        # once its last request is done with it (api/snapshot.py).
+        self.descriptor = weakref.finalize(self, os.close, descriptor)
+        self.source: Hashable = (found.st_dev, found.st_ino)
+        self._lock = threading.Lock()
+        # immutable: no locks and no change checks, right since a build renames a new file over
+        # the path and never writes a served one in place.
+        self.engine = make_engine(
+            f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true",
+            connect_args={"check_same_thread": False},
+            pool_size=SQLITE_CONNECTIONS,
+            max_overflow=0,
+        )
+        event.listen(self.engine, "do_connect", self._connect)
+
+    def open_connections(self) -> None:
+        with ExitStack() as opened:
+            for _ in range(SQLITE_CONNECTIONS):
+                opened.enter_context(self.engine.connect())
+
+    def _connect(self, dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        with self._lock:
+            if not self.descriptor.alive:
+                raise sqlite3.OperationalError("this database has been closed")
+            connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+            try:
+                now = _file_identity(self.path)
+            except DatabaseUnavailable:
+                now = None
+            if now != self.source:
+                connection.close()
+                raise sqlite3.OperationalError(f"{self.path} has been replaced since this database was opened")
+            return connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+        with self._lock:
+            self.descriptor()
+
+
+# One small engine per PostgreSQL URL for current_source, which a watcher asks every few seconds;
+# a handful of URLs at most in a process (tests open several servers): the oldest goes first.
+_PROBES: dict[str, Engine] = {}
+_PROBES_KEPT = 4
+_probes_lock = threading.Lock()
+
+
+def _probe(url: str) -> Engine:
+    with _probes_lock:
+        engine = _PROBES.get(url)
+        if engine is None:
+            engine = _PROBES[url] = postgresql_engine(url, pool_size=1, max_overflow=1)
+            while len(_PROBES) > _PROBES_KEPT:
+                _PROBES.pop(next(iter(_PROBES))).dispose()
+        return engine
+
+
+def current_source(url: str) -> Hashable:
+    """What a fresh Database would open now (blocking, cheap): on SQLite the file at the path,
+    as (device, inode); on PostgreSQL the newest dataset schema's name. Raises DatabaseUnavailable
+    when there is none, or the database cannot be reached."""
+    path = _sqlite_path(url)
+    if path is not None:
+        return _file_identity(path)
+    try:
+        with _probe(url).connect() as connection:
+            schemas = dataset_schemas(connection)
+    except DBAPIError as error:
+        raise DatabaseUnavailable(f"cannot reach {make_url(url).render_as_string()}: {_reason(error)}") from error
+    if not schemas:
+        raise DatabaseUnavailable(f"no dataset in {make_url(url).render_as_string()}: run `policy-api build` first")
+    return schemas[0]
 
 
 @dataclass(frozen=True)
@@ -91,17 +212,33 @@ class UnitTarget:
 
 class Database:
     def __init__(self, url: str, memo_bytes: int = 16 * 2**20) -> None:
-        self.source = current_source(url)  # PROVISIONAL
-        self.engine = open_engine(url)
+        path = _sqlite_path(url)
+        self._file: _PinnedFile | None = None
+        if path is not None:
+            self._file = _PinnedFile(path)
+            self.engine, self.source = self._file.engine, self._file.source
+        else:
+            self.source = current_source(url)
+            self.engine = postgresql_engine(url, connect_args={"options": f"-c search_path={self.source}"})
         try:
+            self._read_facts(url)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_facts(self, url: str) -> None:
+        """What never changes for the dataset version, read once; a database that holds no dataset,
+        or one of another schema version, is refused."""
+        try:
+            if self._file is not None:
+                self._file.open_connections()
             with self.engine.connect() as connection:
                 info = dict(connection.execute(select(DatasetInfo.key, DatasetInfo.value)).all())
                 self.units: list[RowMapping] = list(connection.execute(select(Unit).order_by(Unit.id)).mappings())
                 self.document_ids = set(connection.execute(select(Document.id)).scalars())
                 chapters = connection.execute(select(Chapter.id, Chapter.document_id, Chapter.number)).all()
         except DBAPIError as error:  # sqlite3 and psycopg alike: no server, not a database, no tables
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {reason}") from error
+            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {_reason(error)}") from error
         if "dataset_version" not in info:
             raise DatabaseUnavailable("the database holds no dataset version: rebuild it with `policy-api build`")
         self.schema_version: str = info.get("schema_version", "")
@@ -118,6 +255,14 @@ class Database:
         self.chapter_numbers = {(document, number) for _, document, number in chapters} | {(None, n) for _, _, n in chapters}
         # See api.collections: presented measures, and the ordered ids matching each filter.
         self.memo = SharedLRU(MEMO_ENTRIES, memo_bytes)
+
+    def close(self) -> None:
+        """Close the connections and, on SQLite, the file; call it once no request uses this
+        Database any more (a connection asked for later is refused: DBAPIError, a 503)."""
+        if self._file is not None:
+            self._file.close()
+        else:
+            self.engine.dispose()
 
     def _unit_names(self) -> dict[str, UnitTarget]:
         """Every id, name, alias and designation, keyed by its Simplified form."""

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         yield
         watcher.cancel()
         gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
-        app.served.snapshot.db.engine.dispose()
+        app.served.snapshot.db.close()
 
     app = FrontedAPI(
         title="Policy documents open-data API",

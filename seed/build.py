@@ -2,26 +2,30 @@
 
 SQLite: the database is written to a temporary file beside the target and renamed over it, so a
 failed build leaves the previous database untouched and readers never see half a database.
-PostgreSQL: the tables are dropped, created and filled in one transaction (PostgreSQL's DDL is
-transactional), so a failed load rolls back to the previous data and readers wait for the commit.
+PostgreSQL: each build creates a schema of its own (models/db.py names it) and its tables, and fills
+them, in one transaction (PostgreSQL's DDL is transactional): the new version appears whole at the
+commit, a failed load leaves nothing behind, and a server keeps reading the schema it opened. Once
+the build is committed, the schemas older than the newest two are dropped: the previous one stays
+for the servers that have not switched to the new one yet (api/db.py).
 Running the build twice gives the same content (idempotent), and for SQLite the same bytes in any
 process, whatever its PYTHONHASHSEED (see create_schema; tests/seed/test_reproducible.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
-from models.db import make_engine
+from models.db import dataset_schema_name, dataset_schema_time, dataset_schemas, make_engine
 from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
 from seed.dataset import Dataset, default_sources, load
 
@@ -115,12 +119,37 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     return dataset
 
 
-def write_postgresql(database_url: str, dataset: Dataset) -> None:
+KEPT_SCHEMAS = 2  # the new version, and the previous one for the servers still reading it
+# Any constant will do: builds into one database take turns, so that their names sort in the order
+# of their commits.
+_BUILD_LOCK = 0x706F6C6963795F62
+
+
+def write_postgresql(database_url: str, dataset: Dataset) -> str:
+    """Write `dataset` into a new schema, then drop the schemas no server should still read.
+    Returns the new schema's name."""
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
-            SQLModel.metadata.drop_all(connection)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BUILD_LOCK})
+            schema = _next_schema_name(connection)
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
             create_schema(connection)
             _insert(connection, dataset)
+        with engine.begin() as connection:
+            for old in dataset_schemas(connection)[KEPT_SCHEMAS:]:
+                connection.execute(text(f'DROP SCHEMA "{old}" CASCADE'))
     finally:
         engine.dispose()
+    return schema
+
+
+def _next_schema_name(connection: Connection) -> str:
+    """Named after the database server's clock, and after the newest schema even if that clock
+    went back since: the newest name is always the newest build."""
+    now = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+    existing = dataset_schemas(connection)
+    if existing and dataset_schema_name(now) <= existing[0]:
+        now = dataset_schema_time(existing[0]) + dt.timedelta(microseconds=1)
+    return dataset_schema_name(now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,31 @@ def postgres():
     server = PostgresServer()
     yield server.url("policy_owner"), server.url("policy_reader")
     server.remove()
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A PostgreSQL server of this test process's own, set up by docs/postgres-roles.sql, for the
+    tests that build many times: the session's database stays as its apps opened it."""
+    from tests.pg import PostgresServer, binaries
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: .ci/run installs it")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); .ci/run installs it")
+    server = PostgresServer()
+    server.copy_database("pristine")  # before anyone connects to `policy`
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def fresh_postgres(private_postgres) -> tuple[str, str]:
+    """(owner URL, reader URL) of a new database, set up as the roles file sets up `policy`, with no
+    dataset yet."""
+    name = f"policy_{uuid.uuid4().hex[:12]}"
+    private_postgres.copy_database(name, template="pristine")
+    return private_postgres.url("policy_owner", name), private_postgres.url("policy_reader", name)
 
 
 @pytest.fixture(scope="session")

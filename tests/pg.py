@@ -38,29 +38,20 @@ class PostgresServer:
         self.data.chmod(0o700)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         self.start()
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-f",
-                str(ROLES_SQL),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self.psql("-f", str(ROLES_SQL))
 
-    def url(self, role: str) -> str:
-        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/policy"
+    def url(self, role: str, database: str = "policy") -> str:
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, *args: str) -> None:
+        """psql as the superuser, in the database `postgres`."""
+        command = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+        subprocess.run([*command, *args], check=True, capture_output=True)
+
+    def copy_database(self, name: str, template: str = "policy") -> None:
+        """A new database as the roles file left `policy`: its grants and default privileges are
+        catalogs of the database, copied with it (the template must have no connections)."""
+        self.psql("-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER policy_owner')
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]

@@ -154,7 +154,7 @@ def test_a_filter_seen_before_is_answered_from_memory_and_a_new_one_from_the_dat
     database gone, the first still answers and the second is a 503, not a wrong answer."""
     from fastapi.testclient import TestClient
 
-    from api.db import open_engine
+    from api.db import postgresql_engine
     from api.main import create_app
 
     app = create_app(app_settings.model_copy(update={"response_cache_entries": 0}))
@@ -162,7 +162,7 @@ def test_a_filter_seen_before_is_answered_from_memory_and_a_new_one_from_the_dat
         assert numbers(client.get("/v1/measures?unit=townships&limit=100")) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 17, 20]
         engine = app.served.snapshot.db.engine
         try:
-            app.served.snapshot.db.engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing listens there
+            app.served.snapshot.db.engine = postgresql_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # nothing listens there
             assert numbers(client.get("/v1/measures?unit=townships&limit=3&offset=1&sort=-number")) == [17, 14, 13]
             assert client.get("/v1/measures/lianzhengzong-2021-127-m20").status_code == 200
             gone = client.get("/v1/measures?unit=finance&limit=2")
