@@ -220,6 +220,8 @@ class Database:
         else:
             self.source = current_source(url)
             self.engine = postgresql_engine(url, connect_args={"options": f"-c search_path={self.source}"})
+        # See api.collections: presented measures, and the ordered ids matching each filter.
+        self.memo = SharedLRU(MEMO_ENTRIES, memo_bytes)
         try:
             self._read_facts(url)
         except BaseException:
@@ -253,8 +255,6 @@ class Database:
         # What a chapter filter may name: an id, or a number alone or within a document.
         self.chapter_ids = {chapter_id for chapter_id, _, _ in chapters}
         self.chapter_numbers = {(document, number) for _, document, number in chapters} | {(None, n) for _, _, n in chapters}
-        # See api.collections: presented measures, and the ordered ids matching each filter.
-        self.memo = SharedLRU(MEMO_ENTRIES, memo_bytes)
 
     def close(self) -> None:
         """Close the connections and, on SQLite, the file; call it once no request uses this
