@@ -46,6 +46,7 @@ class FrontedAPI(FastAPI):
     """FastAPI behind a front door that answers cached responses before FastAPI's stack runs."""
 
     served: Served | None = None  # the dataset version being served (set at start-up: api/main.py)
+    running = 0  # servers running this app now (its lifespan)
     cors: ProblemCORSMiddleware  # the CORS policy, which decides what an Origin negotiates
     max_in_flight = 64
     in_flight = 0  # requests in FastAPI's hands now

@@ -7,7 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
@@ -43,8 +43,12 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.served = Served(settings)
+    async def lifespan(app: FrontedAPI) -> AsyncIterator[None]:
+        # Several servers may run one app at once (the tests' clients do, schemathesis one per
+        # call): they share what it serves, and the last to stop closes it.
+        if app.running == 0:
+            app.served = Served(settings)
+        app.running += 1
         watcher = asyncio.create_task(app.served.watch())
         # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
         # process, so the collector need not walk it again. Unfrozen, its first full collection
@@ -52,10 +56,14 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         # load: 58 ms against 4.5 ms after), and every later one walked it all again.
         gc.collect()
         gc.freeze()
-        yield
-        watcher.cancel()
-        gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
-        app.served.snapshot.db.close()
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
+            app.running -= 1
+            if app.running == 0:
+                app.served.snapshot.db.close()
 
     app = FrontedAPI(
         title="Policy documents open-data API",
