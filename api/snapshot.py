@@ -60,7 +60,8 @@ class Snapshot:
             if settings.response_cache_entries
             else None
         )
-        return cls(db, Exports(folder, db.version), _manifest_source(folder), cache)
+        source = _manifest_source(folder)  # before the read: a manifest written meanwhile is seen next time
+        return cls(db, Exports(folder, db.version), source, cache)
 
     def after(self, settings: Settings) -> Snapshot | None:
         """The snapshot to serve instead of this one, or None while nothing changed. Raises
