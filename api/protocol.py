@@ -63,7 +63,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if self.lingering or self.transport.is_closing() or self.transport.get_protocol() is not self:  # refused, or upgraded
                 return
             if self.head_bytes is not None and self.head_bytes > self.max_head:
-                return self._answer(Problem(431, f"the request's line and headers exceed {self.max_head} bytes"))
+                return self._refuse(Problem(431, f"the request's line and headers exceed {self.max_head} bytes"))
         if data:
             if self.head_bytes is not None:
                 self.head_bytes += len(data)
@@ -93,7 +93,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         # uvicorn's answer to a parser error, which is how a refusal raised in a callback arrives.
         if self.refusal is not None:
-            return self._answer(self.refusal)
+            return self._refuse(self.refusal)
         super().send_400_response(msg)
 
     def _arm_deadline(self) -> None:
@@ -106,14 +106,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _deadline_passed(self) -> None:
         self.deadline = None
-        if self.cycle is not None and not self.cycle.response_complete:
-            self.cycle.keep_alive = False  # an earlier request is being answered: close once it is (as uvicorn's shutdown does)
-        elif not self.transport.is_closing():
-            self._answer(Problem(408, f"the request's line and headers did not arrive within {self.request_timeout:g} s"))
+        if not self.transport.is_closing():
+            self._refuse(Problem(408, f"the request's line and headers did not arrive within {self.request_timeout:g} s"))
 
-    def _answer(self, problem: Problem) -> None:
-        """Write `problem` and close: what was read of the request cannot frame the next one."""
+    def _refuse(self, problem: Problem) -> None:
+        """Answer `problem` and close, dropping whatever else arrives: what was read of the request
+        cannot frame the next one."""
         self._disarm_deadline()
+        self.lingering = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False  # an earlier request is being answered: close after it instead, as uvicorn's shutdown does
+            return
         # The path is known once a header has been read; a 414's path is the thing refused.
         line_read = problem.status != 414 and bool(self.headers or problem.status == 431)
         instance = self.url.partition(b"?")[0].decode("latin-1") if line_read else None
@@ -125,7 +128,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.write(b"".join([*head, body]))
         if self.transport.can_write_eof():
             self.transport.write_eof()  # the answer, then FIN; the client's own FIN closes the transport (eof_received)
-            self.lingering = True
             self.deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
         else:
             self.transport.close()

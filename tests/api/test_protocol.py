@@ -180,3 +180,12 @@ def test_a_late_pipelined_head_lets_the_answer_in_flight_finish_then_closes(conn
     run()
     assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close" in transport.written
     assert transport.closed
+
+
+def test_an_oversized_pipelined_head_lets_the_answer_in_flight_finish_then_closes(connection):
+    protocol, transport, run = connection
+    protocol.data_received(REQUEST + b"GET /healthz HTTP/1.1\r\nX-Pad: " + b"a" * 3 * CAPS.max_header_bytes)
+    assert not transport.written  # no refusal written into the middle of the first answer
+    run()
+    assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close" in transport.written
+    assert STATUS_LINE[431] not in transport.written and transport.closed
