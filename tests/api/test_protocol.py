@@ -189,3 +189,13 @@ def test_an_oversized_pipelined_head_lets_the_answer_in_flight_finish_then_close
     run()
     assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close" in transport.written
     assert STATUS_LINE[431] not in transport.written and transport.closed
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"max_request_line_bytes": 65536, "max_header_bytes": 65536}, {"request_timeout": 21}, {"request_timeout": 0}],
+    ids=["line-cap-not-below-head-cap", "deadline-over-20-s", "no-deadline"],
+)
+def test_limits_that_could_not_hold_are_refused_at_start_up(settings):
+    with pytest.raises(ValueError):
+        Settings(**settings)
