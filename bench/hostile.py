@@ -311,7 +311,7 @@ def alive(server: h.Server) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="every scenario tiny (about 40 s): checks that the servers answer")
+    parser.add_argument("--smoke", action="store_true", help="every scenario tiny (about 35 s): checks that the servers keep answering")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     return h.run_in_workdir(lambda workdir: run(args, workdir), "hostile benchmark", prefix="policy-hostile-")
