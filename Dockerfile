@@ -16,7 +16,8 @@
 # opens the database read-only, and uvicorn needs no temporary files.
 #
 # Run-time settings (environment): HOST, PORT, WORKERS, LOG_LEVEL, DATABASE_URL, PUBLIC_BASE_URL,
-# CORS_ORIGINS; see README.md. tests/deploy replays this file's steps, since no Docker engine runs
+# CORS_ORIGINS, and the limits on requests (MAX_HEADER_BYTES, REQUEST_TIMEOUT, ...), which hold
+# because CMD is `policy-api serve`; see README.md. tests/deploy replays this file's steps, since no Docker engine runs
 # in CI, and lints it with hadolint.
 
 FROM python:3.11-slim AS builder

@@ -83,6 +83,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),
         access_log=False,  # api.access logs each request as JSON, with its id
+        # Caps the size and time of a request's head (an import string: each worker imports it).
+        http="api.protocol:LimitedHttpToolsProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
     )
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -40,6 +40,31 @@ class Settings(BaseSettings):
         description="Requests the app works on at once per worker (answers from the cache aside); more get 503 with Retry-After. /healthz is never shed.",
     )
     cors_origins: str = Field("*", description="Comma-separated origins allowed to read the API from a browser; * for all.")
+    # Limits on what a request may cost before the app sees it, enforced by api/protocol.py.
+    max_request_line_bytes: int = Field(
+        8192, ge=256, le=1 << 20, description="Longest request target (path and query string) read, in bytes; a longer one gets 414."
+    )
+    max_header_bytes: int = Field(
+        65536,
+        ge=1024,
+        le=16 << 20,
+        description="Largest request head (request line and headers together) read, in bytes; a larger one gets 431.",
+    )
+    request_timeout: float = Field(
+        10,
+        gt=0,
+        le=20,
+        description="Seconds a client has to send a request's line and headers, counted from its first byte, or from connecting; "
+        "then the connection is closed (with a 408 when no response is being sent on it).",
+    )
+    keep_alive_timeout: int = Field(5, ge=1, le=300, description="Seconds an idle connection is kept open between requests (uvicorn's).")
+
+    @model_validator(mode="after")
+    def _line_within_head(self) -> Settings:
+        # The request line is part of the head: a line cap at or above the head cap could never be reached.
+        if self.max_request_line_bytes >= self.max_header_bytes:
+            raise ValueError("MAX_REQUEST_LINE_BYTES must be smaller than MAX_HEADER_BYTES")
+        return self
 
 
 def exports_path(settings: Settings) -> Path:

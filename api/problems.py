@@ -2,7 +2,8 @@
 
 Every error the API returns, from a route, from parameter validation, from Starlette's routing
 (unknown path, wrong method) or from a refused CORS preflight (api/cors.py), goes through
-`problem_response`, so no path escapes the shape.
+`problem_response`, so no path escapes the shape. The refusals written before a request reaches the
+app (an oversized or late request head: api/protocol.py) use the same body builder, `problem_json`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ TYPES = {
     404: "/problems/not-found",
     405: "/problems/method-not-allowed",
     406: "/problems/not-acceptable",
+    408: "/problems/request-timeout",
+    414: "/problems/uri-too-long",
     416: "/problems/range-not-satisfiable",
+    431: "/problems/request-header-fields-too-large",
     500: "/problems/internal-error",
     503: "/problems/service-unavailable",
 }
@@ -73,27 +77,30 @@ def _instance(request: Request) -> str:
     return raw.decode("latin-1").split("?", 1)[0] if raw else request.url.path
 
 
-def problem_response(request: Request, problem: Problem) -> Response:
-    """The problem as a response; a 5xx is logged with its cause."""
-    if problem.status >= 500 and problem.status != 500:  # a 500 is logged with its traceback (below)
-        log.warning(
-            "%d on %s: %s",
-            problem.status,
-            request.url.path,
-            problem.cause or problem.detail,
-            extra={"fields": {"status": problem.status, "path": request.url.path, "cause": problem.cause or problem.detail}},
-        )
-    body = {
+def problem_json(problem: Problem, instance: str | None) -> bytes:
+    """The problem document. `instance` is None only where no request path was read: the refusals
+    that api/protocol.py writes before a request reaches the app."""
+    body: dict[str, object] = {
         "type": TYPES.get(problem.status, "about:blank"),
         "title": HTTPStatus(problem.status).phrase,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": _instance(request),
     }
+    if instance is not None:
+        body["instance"] = instance
     if problem.errors:
         body["errors"] = [e.as_dict() for e in problem.errors]
+    return orjson.dumps(body)
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    """The problem as a response; a 5xx is logged with its cause."""
+    if problem.status > 500:  # a 500 is logged with its traceback (below)
+        cause = problem.cause or problem.detail
+        fields = {"status": problem.status, "path": request.url.path, "cause": cause}
+        log.warning("%d on %s: %s", problem.status, request.url.path, cause, extra={"fields": fields})
     headers = {"Cache-Control": "no-store", **problem.headers}
-    return Response(orjson.dumps(body), problem.status, headers, media_type=PROBLEM_MEDIA_TYPE)
+    return Response(problem_json(problem, _instance(request)), problem.status, headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _received(value: object) -> str | None:
