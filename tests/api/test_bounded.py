@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 
 MIB = 2**20
+REQUESTS = 600
 
 
 def asgi_request(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None, http_version: str = "1.1") -> dict:
@@ -54,8 +55,8 @@ async def call(app, scope: dict, hold: asyncio.Event | None = None) -> tuple[int
 
 
 def hostile_requests(count: int):
-    """Unique 1 MiB Accept-Language and Origin headers on unique, valid queries (a 1 MiB query
-    string is refused: every parameter has a bounded length)."""
+    """Unique 1 MiB Accept-Language and Origin headers on unique queries: valid ones, and every
+    tenth a unique 1 MiB query string (refused with a 400: every parameter's length is bounded)."""
     for n in range(count):
         unique = uuid.uuid4().hex
         headers = [
@@ -65,6 +66,8 @@ def hostile_requests(count: int):
         ]
         word = quote(f"{unique}養老{'服務' * 33}")  # q's 100 characters at most
         path, query = ("/v1/measures", f"q={word}") if n % 3 else ("/v1/units", f"q={unique}")
+        if n % 10 == 0:
+            query = f"q={unique}" + "x" * MIB
         yield asgi_request(path, query.encode(), headers)
 
 
@@ -72,9 +75,9 @@ def test_the_caches_stay_within_their_settings_keys_included(backend_settings):
     """Enough hostile requests to fill both the response cache and the database memo several
     times over: their byte counts never pass their settings, and what they really hold (traced by
     the allocator) is no more than they count. (Both backends share this code: SQLite is enough.)"""
-    bound = MIB // 4
+    bound = MIB // 8
     settings = backend_settings("sqlite").model_copy(
-        update={"response_cache_mib": 0.25, "response_cache_entries": 100_000, "memo_mib": 0.25}
+        update={"response_cache_mib": 0.125, "response_cache_entries": 100_000, "memo_mib": 0.125}
     )
     app = create_app(settings)
     with TestClient(app) as client:
@@ -82,9 +85,9 @@ def test_the_caches_stay_within_their_settings_keys_included(backend_settings):
         async def hammer() -> tuple[int, int]:
             snapshot = app.served.snapshot
             stored = kept = 0
-            for scope in hostile_requests(900):
+            for scope in hostile_requests(REQUESTS):
                 status, _, _ = await call(app, scope)
-                assert status == 200
+                assert status == (400 if len(scope["query_string"]) > MIB else 200)
                 assert snapshot.cache.size <= bound
                 assert snapshot.db.memo.size <= bound
                 stored = max(stored, len(snapshot.cache.entries))
@@ -105,7 +108,7 @@ def test_the_caches_stay_within_their_settings_keys_included(backend_settings):
             held = full - tracemalloc.get_traced_memory()[0]
         finally:
             tracemalloc.stop()
-        assert stored < 900 * 2 / 3 and kept < 900 * 2 / 3  # both filled up and evicted (each request is a new entry)...
+        assert stored < REQUESTS * 0.6 and kept < REQUESTS * 0.6  # both filled up and evicted (each valid request is a new entry)...
         assert counted > 1.5 * bound
         assert held <= counted, f"the caches held {held} bytes but counted {counted}"  # ...and count all they hold
         assert full - before < 8 * MIB  # nothing else kept the 1 MiB headers either
