@@ -14,6 +14,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from api.config import Settings
 from api.main import create_app
 
 MIB = 2**20
@@ -71,7 +72,7 @@ def hostile_requests(count: int):
         yield asgi_request(path, query.encode(), headers)
 
 
-def test_the_caches_stay_within_their_settings_keys_included(backend_settings):
+def test_the_caches_stay_within_their_settings_keys_included(built_db):
     """Enough hostile requests to fill both the response cache and the database memo several
     times over: their byte counts never pass their settings, and what they really hold (traced by
     the allocator) is no more than they count. (Both backends share this code: SQLite is enough.)"""
