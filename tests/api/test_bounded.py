@@ -77,7 +77,7 @@ def test_the_caches_stay_within_their_settings_keys_included(built_db):
     times over: their byte counts never pass their settings, and what they really hold (traced by
     the allocator) is no more than they count. (Both backends share this code: SQLite is enough.)"""
     bound = MIB // 8
-    settings = backend_settings("sqlite").model_copy(
+    settings = Settings(database_url=f"sqlite:///{built_db}").model_copy(
         update={"response_cache_mib": 0.125, "response_cache_entries": 100_000, "memo_mib": 0.125}
     )
     app = create_app(settings)
