@@ -187,7 +187,7 @@ def matrix_columns(numbers: Iterable[int]) -> list[Column]:
                 str(number),
                 lambda row, number=number: row["cells"].get(number),
                 "string",
-                f"measure {number} of the document: lead (listed first), part (listed later) or empty (not listed)",
+                f"measure {number} of the row's document: lead (listed first), part (listed later) or empty (not listed, or no such measure)",
                 MATRIX_CELLS,
             )
             for number in numbers
