@@ -213,6 +213,5 @@ def matrix_table(matrices: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any
     return rows, matrix_columns(sorted(numbers))
 
 
-def matrix_csv(matrices: Iterable[dict[str, Any]], *, excel: bool = False) -> bytes:
-    rows, columns = matrix_table(matrices)
-    return to_csv(rows, columns, excel=excel)
+def matrix_csv(matrices: Iterable[dict[str, Any]]) -> bytes:
+    return to_csv(*matrix_table(matrices))
