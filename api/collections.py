@@ -327,3 +327,19 @@ def present_measures(db: Database, presenter: Presenter, rows: list[Any]) -> lis
     for link in links:
         units.setdefault(link["measure_id"], []).append(presenter.measure_unit(link, db.unit_by_id[link["unit_id"]]))
     return [presenter.measure(row, units.get(row["id"], [])) for row in rows]
+
+
+def document_matrix(db: Database, presenter: Presenter, document: Any) -> dict:
+    """The responsibility matrix of one document (see Presenter.matrix): its measures by number and
+    the entries of their responsible-unit lists, by measure number then position."""
+    doc_id = document["id"]
+    columns = (Measure.id, Measure.number, Measure.chapter_id, Measure.chapter_number, Measure.title, Measure.title_hans)
+    measures = db.all(select(*columns).where(Measure.document_id == doc_id).order_by(Measure.number))
+    links = db.all(select(MeasureUnit).where(MeasureUnit.document_id == doc_id).order_by(MeasureUnit.measure_number, MeasureUnit.position))
+    return presenter.matrix(document, measures, links, db.unit_by_id)
+
+
+def document_matrices(db: Database, presenter: Presenter) -> list[dict]:
+    """The matrix of every document, in the documents' order (the downloads)."""
+    rows, _ = document_rows(db)
+    return [document_matrix(db, presenter, row) for row in rows]

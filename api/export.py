@@ -26,7 +26,7 @@ from api.downloads import MANIFEST
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
 from api.routes.root import LICENCE, SOURCE
-from api.tabular import COLUMNS, MULTI_SEPARATOR, to_csv
+from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
 from models.scripts import Script
 
 SQLITE_NAME = "policy.sqlite3"
@@ -40,13 +40,18 @@ DESCRIPTIONS = {
     "units": "Responsible units: name, kind, aliases, designations, curated full and English names, counts.",
     "measure_units": "Measure-unit links: one row per entry of each responsible-unit list, in order (position 1 leads).",
     "corrections": "Correction log (changes from the damaged copy) and errata (errors of the original, kept as published).",
+    "matrix": "Responsibility matrix: a row per unit of each document, a column per measure number (lead, part or empty), the unit's totals.",
 }
-PRIMARY_KEYS = {name: ["id"] for name in DESCRIPTIONS} | {"measure_units": ["measure_id", "position"]}
+PRIMARY_KEYS = {name: ["id"] for name in DESCRIPTIONS} | {
+    "measure_units": ["measure_id", "position"],
+    "matrix": ["document_id", "unit_id"],
+}
 FOREIGN_KEYS = {
     "chapters": [("document_id", "documents", "id")],
     "measures": [("document_id", "documents", "id"), ("chapter_id", "chapters", "id")],
     "measure_units": [("measure_id", "measures", "id"), ("unit_id", "units", "id"), ("document_id", "documents", "id")],
     "corrections": [("document_id", "documents", "id")],
+    "matrix": [("document_id", "documents", "id"), ("unit_id", "units", "id")],
 }
 COLLECTIONS: dict[str, Callable[[Database, Presenter], tuple[list[dict], int]]] = {
     "documents": collections.documents,
@@ -98,14 +103,17 @@ def _json(payload: Any) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _table_schema(name: str) -> dict[str, Any]:
+def _table_schema(name: str, columns: list[Column]) -> dict[str, Any]:
     fields = []
-    for column in COLUMNS[name]:
+    for column in columns:
         spec: dict[str, Any] = {"name": column.name, "type": column.type}
         if column.description:
             spec["description"] = column.description
-        if column.name in PRIMARY_KEYS[name]:
-            spec["constraints"] = {"required": True}
+        constraints = ({"required": True} if column.name in PRIMARY_KEYS[name] else {}) | (
+            {"enum": list(column.enum)} if column.enum else {}
+        )
+        if constraints:
+            spec["constraints"] = constraints
         fields.append(spec)
     schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[name], "missingValues": [""]}
     if name in FOREIGN_KEYS:
@@ -115,12 +123,12 @@ def _table_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-def _datapackage(version: str, script: Script, csv_files: dict[str, ExportFile]) -> dict[str, Any]:
+def _datapackage(version: str, script: Script, csv_files: dict[str, tuple[ExportFile, list[Column]]]) -> dict[str, Any]:
     return {
         "profile": "tabular-data-package",
         "name": f"lianjiang-policy-documents-{script.value}",
         "title": f"Lianjiang County policy documents ({'Traditional script, as published' if script is Script.hant else 'Simplified script'})",
-        "description": "Documents, chapters, measures, responsible units, measure-unit links and the correction log of "
+        "description": "Documents, chapters, measures, responsible units, measure-unit links, the responsibility matrix and the correction log of "
         f"Lianjiang County policy documents. Multi-valued cells are joined with '{MULTI_SEPARATOR}'. The same records as JSON, "
         "the nested document.json and Excel-friendly CSVs (*.excel.csv) sit beside this file.",
         "version": version,
@@ -137,9 +145,9 @@ def _datapackage(version: str, script: Script, csv_files: dict[str, ExportFile])
                 "encoding": "utf-8",
                 "bytes": entry.bytes,
                 "hash": f"sha256:{entry.sha256}",
-                "schema": _table_schema(name),
+                "schema": _table_schema(name, columns),
             }
-            for name, entry in csv_files.items()
+            for name, (entry, columns) in csv_files.items()
         ],
     }
 
@@ -152,9 +160,11 @@ def _write_script(writer: Writer, db: Database, base_url: str, script: Script) -
         records, total = fetch(db, present)
         folder = f"{script.value}/{name}"
         writer.add(f"{folder}.json", _json(meta | {"count": total, "data": records}), JSON_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
-        csv_files[name] = writer.add(f"{folder}.csv", to_csv(records, COLUMNS[name]), CSV_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
-        excel = to_csv(records, COLUMNS[name], excel=True)
-        writer.add(f"{folder}.excel.csv", excel, CSV_MEDIA_TYPE, script, total, DESCRIPTIONS[name] + " For Excel: UTF-8 with BOM.")
+        _write_csv(writer, csv_files, script, name, records, COLUMNS[name])
+    matrices = collections.document_matrices(db, present)  # one record per document, as /v1/documents/{id}/matrix
+    matrix_json = _json(meta | {"count": len(matrices), "data": matrices})
+    writer.add(f"{script.value}/matrix.json", matrix_json, JSON_MEDIA_TYPE, script, len(matrices), DESCRIPTIONS["matrix"])
+    _write_csv(writer, csv_files, script, "matrix", *matrix_table(matrices))
     rows, total = collections.document_rows(db)
     nested = [collections.full_document(db, present, row) for row in rows]
     description = "Every document nested: chapters, their measures, the measures' units."
@@ -170,6 +180,22 @@ def _write_script(writer: Writer, db: Database, base_url: str, script: Script) -
         None,
         "Frictionless Data Package descriptor for the CSVs.",
     )
+
+
+def _write_csv(
+    writer: Writer,
+    csv_files: dict[str, tuple[ExportFile, list[Column]]],
+    script: Script,
+    name: str,
+    rows: list[dict],
+    columns: list[Column],
+) -> None:
+    """`name`.csv and its Excel variant, recorded in `csv_files` for the data package."""
+    folder, description = f"{script.value}/{name}", DESCRIPTIONS[name]
+    entry = writer.add(f"{folder}.csv", to_csv(rows, columns), CSV_MEDIA_TYPE, script, len(rows), description)
+    csv_files[name] = (entry, columns)
+    excel = to_csv(rows, columns, excel=True)
+    writer.add(f"{folder}.excel.csv", excel, CSV_MEDIA_TYPE, script, len(rows), description + " For Excel: UTF-8 with BOM.")
 
 
 def _sha256sums(files: list[ExportFile]) -> bytes:

@@ -6,7 +6,7 @@ rest of a request. The tests validate every body against the committed spec inst
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -66,6 +66,7 @@ class Presenter:
                 "measures": self.link("/v1/measures", document=doc_id),
                 "corrections": self.link(f"/v1/documents/{doc_id}/corrections"),
                 "source": f"{self.base_url}/v1/documents/{doc_id}/source",
+                "matrix": self.link(f"/v1/documents/{doc_id}/matrix"),
             },
         }
 
@@ -155,4 +156,74 @@ class Presenter:
             "text": self.text(row, "text"),
             "suggested": self.text(row, "suggested"),
             "note": self.text(row, "note"),
+        }
+
+    def matrix(
+        self,
+        document: Mapping[str, Any],
+        measures: Sequence[Mapping[str, Any]],
+        links: Iterable[Mapping[str, Any]],
+        units: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The responsibility matrix of `document` (the DocumentMatrix schema): its `measures`, in
+        number order, as columns; as rows, the units of its measure-unit `links` (read in measure
+        number, then position order), in the order the document first names them."""
+        entries: dict[str, dict[str, Mapping[str, Any]]] = {}  # unit id -> measure id -> its entry
+        for link in links:
+            entries.setdefault(link["unit_id"], {}).setdefault(link["measure_id"], link)  # a list names a unit once
+        doc_id = document["id"]
+        columns = [
+            {
+                "id": m["id"],
+                "number": m["number"],
+                "chapter_id": m["chapter_id"],
+                "chapter_number": m["chapter_number"],
+                "title": self.text(m, "title"),
+                "unit_count": sum(m["id"] in found for found in entries.values()),
+                "links": {"self": self.link(f"/v1/measures/{m['id']}")},
+            }
+            for m in measures
+        ]
+        rows = [
+            self._matrix_row(doc_id, units[unit_id], [found.get(m["id"]) for m in measures], measures) for unit_id, found in entries.items()
+        ]
+        return {
+            "document": {"id": doc_id, "number": self.text(document, "number"), "title": self.text(document, "title")},
+            "measures": columns,
+            "units": rows,
+            "links": {
+                "self": self.link(f"/v1/documents/{doc_id}/matrix"),
+                "csv": self.link(f"/v1/documents/{doc_id}/matrix.csv"),
+                "document": self.link(f"/v1/documents/{doc_id}"),
+            },
+        }
+
+    def _matrix_row(
+        self, doc_id: str, unit: Mapping[str, Any], entries: list[Mapping[str, Any] | None], measures: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        cells = [
+            {"measure_id": m["id"], "role": "absent", "position": None, "designation": None}
+            if entry is None
+            else {
+                "measure_id": m["id"],
+                "role": "lead" if entry["lead"] else "part",
+                "position": entry["position"],
+                "designation": self.text(entry, "designation"),
+            }
+            for m, entry in zip(measures, entries, strict=True)
+        ]
+        leads = sum(cell["role"] == "lead" for cell in cells)
+        listed = sum(entry is not None for entry in entries)
+        return {
+            "id": unit["id"],
+            "name": self.text(unit, "name"),
+            "kind": unit["kind"],
+            "lead_count": leads,
+            "part_count": listed - leads,
+            "measure_count": listed,
+            "cells": cells,
+            "links": {
+                "self": self.link(f"/v1/units/{unit['id']}"),
+                "measures": self.link("/v1/measures", document=doc_id, unit=unit["id"]),
+            },
         }

@@ -22,6 +22,7 @@ class Column:
     get: Callable[[dict[str, Any]], Any]
     type: str = "string"  # Frictionless Table Schema type
     description: str = ""
+    enum: tuple[str, ...] = ()  # the only values it holds besides empty, when they are fixed
 
 
 def field(path: str, type_: str = "string", description: str = "", name: str | None = None) -> Column:
@@ -166,3 +167,51 @@ def to_csv(items: Iterable[dict[str, Any]], columns: list[Column], *, excel: boo
         cells = [_cell(c.get(item)) for c in columns]
         writer.writerow([excel_safe(cell) for cell in cells] if excel else cells)
     return ("\ufeff" if excel else "").encode("utf-8") + buffer.getvalue().encode("utf-8")
+
+
+# The responsibility matrix as a spreadsheet: a row per unit of a document, a column per measure
+# number (cells `lead`, `part` or empty), then the unit's totals. One writer for the API's CSV of a
+# document and the download of every document, so that for one document the two are the same bytes.
+MATRIX_CELLS = ("lead", "part")
+
+
+def matrix_columns(numbers: Iterable[int]) -> list[Column]:
+    """The matrix's columns for these measure numbers (a CSV holding several documents has a column
+    for every number any of them has)."""
+    return [
+        field("document_id", description="the document"),
+        field("unit_id", description="stable unit id"),
+        field("unit_name", description="the unit's canonical name"),
+        *(
+            Column(
+                str(number),
+                lambda row, number=number: row["cells"].get(number),
+                "string",
+                f"measure {number} of the row's document: lead (listed first), part (listed later) or empty (not listed, or no such measure)",
+                MATRIX_CELLS,
+            )
+            for number in numbers
+        ),
+        field("lead_count", "integer", "measures of the document that list the unit first"),
+        field("part_count", "integer", "measures of the document that list the unit after the first"),
+        field("measure_count", "integer", "measures of the document that list the unit: lead_count + part_count"),
+    ]
+
+
+def matrix_table(matrices: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Column]]:
+    """The rows and columns of the CSV of these matrices (DocumentMatrix representations)."""
+    rows, numbers = [], set()
+    for matrix in matrices:
+        number_of = {m["id"]: m["number"] for m in matrix["measures"]}
+        numbers.update(number_of.values())
+        for unit in matrix["units"]:
+            cells = {number_of[c["measure_id"]]: c["role"] for c in unit["cells"] if c["role"] != "absent"}
+            rows.append(
+                {"document_id": matrix["document"]["id"], "unit_id": unit["id"], "unit_name": unit["name"], "cells": cells}
+                | {key: unit[key] for key in ("lead_count", "part_count", "measure_count")}
+            )
+    return rows, matrix_columns(sorted(numbers))
+
+
+def matrix_csv(matrices: Iterable[dict[str, Any]]) -> bytes:
+    return to_csv(*matrix_table(matrices))

@@ -67,6 +67,7 @@ class DocumentLinks(Links):
     measures: str = Field(examples=[f"/v1/measures?document={DOC_ID}"])
     corrections: str = Field(examples=[f"/v1/documents/{DOC_ID}/corrections"])
     source: str = Field(examples=[f"/v1/documents/{DOC_ID}/source"])
+    matrix: str = Field(description="Its responsibility matrix: units × measures.", examples=[f"/v1/documents/{DOC_ID}/matrix"])
 
 
 class DocumentCounts(Schema):
@@ -405,3 +406,95 @@ class Ready(Schema):
 
     status: str = extensible(Literal["ready"], examples=["ready"])
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
+
+
+# The responsibility matrix of a document (GET /v1/documents/{id}/matrix): units × measures.
+MatrixRole = Literal["lead", "part", "absent"]
+
+
+class MatrixDocument(Schema):
+    """The document the matrix is of."""
+
+    id: str = Field(examples=[DOC_ID])
+    number: str = Field(description="Document number (文號).", examples=["連政綜〔2021〕127號"])
+    title: str = Field(examples=["關于堅定不移推動高質量發展的貫徹意見"])
+
+
+class MatrixMeasureLinks(Links):
+    """Links from a column of the matrix: `self` is the measure."""
+
+
+class MatrixMeasure(Schema):
+    """A column of the matrix: one measure of the document."""
+
+    id: str = Field(examples=[f"{DOC_ID}-m1"])
+    number: int = Field(ge=1, examples=[1])
+    chapter_id: str = Field(examples=[f"{DOC_ID}-ch1"])
+    chapter_number: int = Field(ge=1, examples=[1])
+    title: str = Field(description="The text before the first 。.", examples=["加大科技創新投入"])
+    unit_count: int = Field(
+        ge=0, description="Units its responsible-unit list names: the cells of this column that are not `absent`.", examples=[6]
+    )
+    links: MatrixMeasureLinks
+
+
+class MatrixCell(Schema):
+    """What one unit does in one measure: one cell of the matrix."""
+
+    measure_id: str = Field(description="The measure of this cell (the `measures` entry at the same index).", examples=[f"{DOC_ID}-m1"])
+    role: str = extensible(
+        MatrixRole,
+        "`lead`: the measure lists the unit first (conventionally the lead unit); `part`: it lists the unit later; "
+        "`absent`: it does not list the unit.",
+        examples=["lead"],
+    )
+    position: int | None = Field(ge=1, description="The unit's position in the measure's list (1 = first); null when absent.", examples=[1])
+    designation: str | None = Field(
+        description="The capacity the unit acts in here, when the list writes one (縣發改局(科技局)); null otherwise.", examples=["科技局"]
+    )
+
+
+class MatrixUnitLinks(Links):
+    """Links from a row of the matrix: `self` is the unit."""
+
+    measures: str = Field(
+        description="The unit's measures in this document.", examples=[f"/v1/measures?document={DOC_ID}&unit=development-reform"]
+    )
+
+
+class MatrixUnit(Schema):
+    """A row of the matrix: a unit that at least one measure of the document lists."""
+
+    id: str = Field(examples=["development-reform"])
+    name: str = Field(description="Canonical name, with the county prefix where it applies.", examples=["縣發改局"])
+    kind: str = extensible(UnitKind, "What sort of unit it is.", examples=["county_department"])
+    lead_count: int = Field(ge=0, description="Measures of this document that list the unit first: its `lead` cells.", examples=[5])
+    part_count: int = Field(
+        ge=0, description="Measures of this document that list the unit after the first: its `part` cells.", examples=[6]
+    )
+    measure_count: int = Field(
+        ge=1, description="Measures of this document that list the unit: `lead_count` + `part_count`.", examples=[11]
+    )
+    cells: list[MatrixCell] = Field(description="One cell per measure, in the order of the matrix's `measures`.")
+    links: MatrixUnitLinks
+
+
+class MatrixLinks(Links):
+    """Links from a matrix: `self` is the matrix as JSON."""
+
+    csv: str = Field(description="The same matrix as CSV.", examples=[f"/v1/documents/{DOC_ID}/matrix.csv"])
+    document: str = Field(examples=[f"/v1/documents/{DOC_ID}"])
+
+
+class DocumentMatrix(Schema):
+    """The responsibility matrix of a document: which unit leads, takes part in, or is absent from each
+    measure. Columns: `measures`, by number. Rows: `units`, in the order the document first names them
+    (by the number of the first measure that lists the unit, then its position in that list); each row
+    has one cell per column, in the same order, so `units[i].cells[j]` is unit i in measure j."""
+
+    document: MatrixDocument
+    measures: list[MatrixMeasure] = Field(description="The columns: every measure of the document, by number.")
+    units: list[MatrixUnit] = Field(
+        description="The rows: every unit a measure of the document lists, in the order the document first names them."
+    )
+    links: MatrixLinks

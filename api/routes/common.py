@@ -81,3 +81,36 @@ def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[
 
 def id_path(example: str, what: str) -> Any:
     return Annotated[str, Path(min_length=1, max_length=200, description=f"The {what}'s stable id.", examples=[example])]
+
+
+def table_route(router: APIRouter, path: str, model: type[BaseModel], csv_ok: dict[str, Any]) -> Callable[[Endpoint], Endpoint]:
+    """Register a resource that is also one table (the responsibility matrix) as two operations with
+    one set of parameters, as list_route does for a page: `path` answers JSON (and, like a list, CSV
+    with `format=csv` or `Accept: text/csv`, which the spec leaves out), and `path + ".csv"`
+    (operation `<name>_csv`) answers CSV only, described by `csv_ok`."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        name = endpoint.__name__
+        json_ok = {"description": f"The resource as JSON. The same as CSV: `{name}_csv`."}
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            response_model=model,
+            responses={**finished_responses(json_ok), **PROBLEM_400, **PROBLEM_404},
+            dependencies=[Depends(format_parameter)],
+        )
+        router.add_api_route(
+            path + ".csv",
+            endpoint,
+            methods=["GET"],
+            name=f"{name}_csv",
+            summary=name.replace("_", " ").title() + " (CSV)",
+            description=inspect.cleandoc(endpoint.__doc__ or "") + "\n\nAs CSV: the same parameters and headers as the JSON operation.",
+            response_class=Response,
+            responses={**finished_responses(csv_ok), **PROBLEM_400, **PROBLEM_404},
+            route_class_override=CsvRoute,
+        )
+        return endpoint
+
+    return register

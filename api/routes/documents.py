@@ -10,11 +10,13 @@ from api import collections
 from api.collections import DOCUMENT_SUMMARY
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
-from api.paging import item_response, page_response
+from api.negotiation import CSV
+from api.paging import CSV_MEDIA_TYPE, item_response, page_response
 from api.problems import not_found
 from api.responses import finish
-from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_route
-from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPage, DocumentFull, DocumentPage, DocumentPublic
+from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_route, table_route
+from api.tabular import matrix_csv
+from models.schemas import CorrectionCategory, CorrectionKind, CorrectionPage, DocumentFull, DocumentMatrix, DocumentPage, DocumentPublic
 from models.scripts import Script
 from models.tables import Document
 
@@ -99,3 +101,26 @@ def get_source(request: Request, db: DB, representation: Rep, document_id: Docum
         field += "_hans"
     text = _document(db, document_id, Document.__table__.c[field])[field]
     return finish(request, text.encode("utf-8"), "text/plain; charset=utf-8", representation)
+
+
+MATRIX_CSV = {
+    "content": {
+        "text/csv": {"schema": {"type": "string"}, "example": "document_id,unit_id,unit_name,1,2,lead_count,part_count,measure_count\r\n"}
+    },
+    "description": "The matrix as CSV (UTF-8, RFC 4180, one header row): a row per unit, in the JSON's order; `document_id`, "
+    "`unit_id`, `unit_name`; a column per measure number, by number, holding `lead`, `part` or nothing; then the unit's "
+    "`lead_count`, `part_count` and `measure_count`. The download `{script}/matrix.csv` holds every document's rows.",
+}
+
+
+@table_route(router, "/{document_id}/matrix", DocumentMatrix, MATRIX_CSV)
+def get_document_matrix(request: Request, db: DB, representation: ListRep, document_id: DocumentId) -> Response:
+    """The responsibility matrix: which unit leads (is listed first in), takes part in (is listed
+    later in) or is absent from each measure, with the capacity it acts in when the list names one
+    (縣發改局(科技局)), and each unit's totals in this document. Columns are the measures by number;
+    rows are the units in the order the document first names them (by the first measure that lists
+    the unit, then its position in that list), a stable order for a dataset version."""
+    matrix = collections.document_matrix(db, presenter(request, representation), _document(db, document_id))
+    if representation.format == CSV:
+        return finish(request, matrix_csv([matrix]), CSV_MEDIA_TYPE, representation)
+    return item_response(request, representation, matrix)

@@ -24,6 +24,8 @@ URLS = [
     "/v1/measure-units?lead=false&limit=100",
     "/v1/units?sort=-lead_count",
     "/v1/units/development-reform/measures?format=csv",
+    "/v1/documents/lianzhengzong-2021-127/matrix?script=hans",
+    "/v1/documents/lianzhengzong-2021-127/matrix.csv",
 ]
 
 

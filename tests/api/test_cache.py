@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 
+MATRIX = "/v1/documents/lianzhengzong-2021-127/matrix"  # not a list, but CSV by format=csv or Accept as well
 PATHS = [
     "/v1",
     "/v1/documents",
@@ -31,8 +32,9 @@ PATHS = [
     "/v1/units/development-reform/measures",
     "/v1/units/development-reform/measures.csv",  # a list's CSV operation: CSV whatever the Accept header
     "/v1/exports",
+    MATRIX,
 ]
-LISTS = {p for p in PATHS if "?" in p and "source" not in p and "corrections" not in p} | {"/v1/chapters", "/v1/documents"}
+LISTS = {p for p in PATHS if "?" in p and "source" not in p and "corrections" not in p} | {"/v1/chapters", "/v1/documents", MATRIX}
 HEADER_SETS = [
     {},
     {"Accept-Language": "zh-CN"},

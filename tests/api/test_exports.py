@@ -63,6 +63,8 @@ def test_every_file_is_listed_and_served_with_its_facts(client, listing, exports
     for collection in SCHEMAS:
         for script in SCRIPTS:
             assert {f"{script}/{collection}.json", f"{script}/{collection}.csv", f"{script}/{collection}.excel.csv"} <= names
+    for script in SCRIPTS:  # the responsibility matrix of every document (tests/api/test_matrix.py)
+        assert {f"{script}/matrix.json", f"{script}/matrix.csv", f"{script}/matrix.excel.csv"} <= names
     assert {
         "hant/document.json",
         "hans/document.json",
@@ -122,7 +124,7 @@ def test_the_data_package_and_every_csv_validate_with_frictionless(exports_dir, 
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
     package = Package(str(exports_dir / script / "datapackage.json"))
     assert package.version and package.licenses[0]["name"] == "CC0-1.0"
-    assert {r.name for r in package.resources} == set(SCHEMAS)
+    assert {r.name for r in package.resources} == set(SCHEMAS) | {"matrix"}
     for resource in package.resources:
         data = (exports_dir / script / resource.path).read_bytes()
         assert resource.bytes == len(data)

@@ -28,6 +28,7 @@ ITEMS = [
     "/v1/chapters/lianzhengzong-2021-127-ch1",
     "/v1/measures/lianzhengzong-2021-127-m3",
     "/v1/units/finance",
+    "/v1/documents/lianzhengzong-2021-127/matrix",
 ]
 
 
@@ -218,6 +219,7 @@ DOCUMENTED = [  # a request for every operation of the spec
     "/v1/measure-units?unit=finance",
     *(f"{path}.csv" for path in LISTS),
     "/v1/measure-units.csv?unit=finance",
+    "/v1/documents/lianzhengzong-2021-127/matrix.csv",
     "/v1/documents/lianzhengzong-2021-127/full",
     "/v1/documents/lianzhengzong-2021-127/source",
     "/v1/exports",
