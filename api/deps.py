@@ -8,13 +8,14 @@ runs them in the threadpool), or `async def` handing their database work to `api
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from api.db import Database
 from api.negotiation import CSV, Representation, negotiate, negotiation_of
@@ -129,6 +130,57 @@ FormatQuery = Annotated[
 async def format_parameter(format: FormatQuery = None) -> None:  # noqa: A002
     """Accepts `format` on a JSON list route (see FormatQuery); a route-level dependency, so that the
     `.csv` twin of the route, which shares the endpoint, does not take it."""
+
+
+SELECTION_KEY = "api.fields"  # where a list's `fields` dependency leaves the selection for api/paging
+# Names that make a good example of a selection, where an item has them.
+EXAMPLE_FIELDS = ("number", "title", "name", "kind", "text")
+
+
+def selection_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """A comma-separated list of `names`, each at most once (the lookahead refuses a name seen again
+    later), in the regular expressions that both Python and the spec's ECMA-262 read alike."""
+    name = "|".join(map(re.escape, names))
+    return re.compile(rf"(?!(?:.*,)?({name}),(?:.*,)?\1(?:,|$))(?:{name})(?:,(?:{name}))*")
+
+
+def field_selection(names: Sequence[str], key: Sequence[str]) -> Callable[..., Awaitable[None]]:
+    """The `fields` parameter of a list whose items have the top-level fields `names`, `key` among
+    them. A route-level dependency (api/routes/common.list_route), so that a list's JSON and CSV
+    operations declare it once; it leaves the selection in the scope (`selection_of`): the key,
+    then the named fields in the order given."""
+    pattern = selection_pattern(names)
+    keys = " and ".join(f"`{k}`" for k in key)
+    listed = ", ".join(f"`{n}`" for n in [*key, *(n for n in names if n not in key)])
+    expected = f"comma-separated field names, each at most once, from: {', '.join(names)}"
+    example = ",".join([n for n in EXAMPLE_FIELDS if n in names][:2])
+    # The pattern goes into the spec as it is, and `spelled` checks it with Python's `re`: pydantic's
+    # own `pattern` runs on a regex engine without lookaheads or backreferences.
+    FieldsQuery = Annotated[
+        Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{pattern.pattern}$"})] | None,
+        Query(
+            alias="fields",
+            description=f"Only these top-level fields of each item, comma-separated, each at most once: {listed}. "
+            f"{keys} {'is' if len(key) == 1 else 'are'} always returned, first, whether named or not; then the named fields, "
+            "in the order given. As CSV: the columns each named field gives in the full CSV, field by field. Without it: "
+            "every field.",
+            examples=[example],
+        ),
+        spelled(pattern, expected),
+    ]
+
+    async def select_fields(request: Request, fields: FieldsQuery = None) -> None:
+        request.scope[SELECTION_KEY] = None if fields is None else (*key, *(n for n in fields.split(",") if n not in key))
+
+    # The type itself, not the name that `from __future__ import annotations` leaves: FastAPI would
+    # look the name up among this module's globals, where a per-list type is not.
+    select_fields.__annotations__["fields"] = FieldsQuery
+    return select_fields
+
+
+def selection_of(request: Request) -> tuple[str, ...] | None:
+    """The fields a list request selected (its key first), or None for every field."""
+    return request.scope.get(SELECTION_KEY)
 
 
 class CsvRoute(APIRoute):

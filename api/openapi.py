@@ -18,8 +18,9 @@ DESCRIPTION = """\
 A read-only, versioned open-data API for government policy documents, starting with the Lianjiang
 County (Fujian) notice 連政綜〔2021〕127號. Text is served as published (Traditional script) or in
 Simplified script (`script=hans`). Every list takes `limit`/`offset`, answers with
-`{data, meta, links}` and a `Link` header, and has a `.csv` twin (`/v1/measures.csv`) that gives
-the same rows as CSV.
+`{data, meta, links}` and a `Link` header (self, next, prev, first, last), and has a `.csv` twin
+(`/v1/measures.csv`) that gives the same rows as CSV. `fields=id,title` keeps only the named
+top-level fields of each item (the id always, first), in JSON and in CSV.
 
 Errors are RFC 9457 `application/problem+json`; invalid parameters (including unknown or repeated
 ones) are 400, unknown ids 404. Responses carry a strong `ETag`; send it back in `If-None-Match`
@@ -55,7 +56,10 @@ RESPONSE_HEADERS = {
     "Vary": response_header("The request headers this representation depends on."),
     "Content-Language": response_header("The script of the text: zh-Hant (as published) or zh-Hans (`script=hans`)."),
     # api/paging.page_response adds these for a list.
-    "Link": response_header('RFC 8288 links to this page (rel="self") and its neighbours ("next", "prev").'),
+    "Link": response_header(
+        'RFC 8288 links to this page (rel="self"), its neighbours ("next", "prev", when they exist), and the first and last pages'
+        ' ("first", "last"), as in the body\'s `links`.'
+    ),
     "X-Total-Count": response_header("How many items match, over all pages.", {"type": "integer", "minimum": 0}),
 }
 

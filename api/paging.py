@@ -9,10 +9,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.deps import selection_of
 from api.negotiation import CSV, Representation
 from api.responses import finish
 from api.snapshot import snapshot_of
-from api.tabular import COLUMNS, to_csv
+from api.tabular import COLUMNS, selected, to_csv
 from models.scripts import Script
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
@@ -24,7 +25,8 @@ def page_url(request: Request, base_url: str, script: Script, limit: int, offset
     params.update(limit=str(limit), offset=str(offset))
     if script is Script.hans:
         params["script"] = "hans"
-    return f"{base_url}{request.url.path}?{urlencode(sorted(params.items()))}"
+    # A comma is kept as written (`fields=id,title`): it is a sub-delimiter, legal in a query.
+    return f"{base_url}{request.url.path}?{urlencode(sorted(params.items()), safe=',')}"
 
 
 def page_response(
@@ -41,17 +43,23 @@ def page_response(
     def url(at: int) -> str:
         return page_url(request, settings.public_base_url, representation.script, limit, at)
 
+    last = (total - 1) // limit * limit if total else 0  # where a walk from `first` ends
     links = {
         "self": url(offset),
         "next": url(offset + limit) if offset + limit < total else None,
         "prev": url(max(0, offset - limit)) if offset > 0 else None,
+        "first": url(0),
+        "last": url(last),
     }
     headers = {
         "Link": ", ".join(f'<{href}>; rel="{rel}"' for rel, href in links.items() if href),
         "X-Total-Count": str(total),
     }
+    fields = selection_of(request)
     if representation.format == CSV:
-        return finish(request, to_csv(items, COLUMNS[collection]), CSV_MEDIA_TYPE, representation, headers)
+        return finish(request, to_csv(items, selected(COLUMNS[collection], fields)), CSV_MEDIA_TYPE, representation, headers)
+    if fields is not None:
+        items = [{name: item[name] for name in fields} for item in items]
     meta = {"total": total, "limit": limit, "offset": offset, "dataset_version": version}
     body = orjson.dumps({"data": items, "meta": meta, "links": links})
     return finish(request, body, "application/json", representation, headers)

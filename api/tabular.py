@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,11 @@ class Column:
     type: str = "string"  # Frictionless Table Schema type
     description: str = ""
     enum: tuple[str, ...] = ()  # the only values it holds besides empty, when they are fixed
+    of: str = ""  # the top-level field of the JSON item it is read from (`fields=` selects by it); "" for `name`
+
+    @property
+    def field(self) -> str:
+        return self.of or self.name
 
 
 def field(path: str, type_: str = "string", description: str = "", name: str | None = None) -> Column:
@@ -34,12 +39,16 @@ def field(path: str, type_: str = "string", description: str = "", name: str | N
             item = item[key]
         return item
 
-    return Column(name or path.replace(".", "_"), get, type_, description)
+    return Column(name or path.replace(".", "_"), get, type_, description, of=keys[0])
 
 
-def joined(name: str, get: Callable[[dict[str, Any]], Iterable[Any]], description: str) -> Column:
+def joined(name: str, get: Callable[[dict[str, Any]], Iterable[Any]], description: str, of: str = "") -> Column:
     return Column(
-        name, lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)), "string", f"{description}, separated by '{MULTI_SEPARATOR}'"
+        name,
+        lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)),
+        "string",
+        f"{description}, separated by '{MULTI_SEPARATOR}'",
+        of,
     )
 
 
@@ -92,8 +101,8 @@ COLUMNS: dict[str, list[Column]] = {
         field("body"),
         field("text", description="title, 。 and body"),
         field("responsibility", description="responsible-unit list as written"),
-        joined("unit_ids", lambda m: (u["unit_id"] for u in m["units"]), "responsible unit ids in listed order"),
-        Column("lead_unit_id", lambda m: m["units"][0]["unit_id"] if m["units"] else None, "string", "unit listed first"),
+        joined("unit_ids", lambda m: (u["unit_id"] for u in m["units"]), "responsible unit ids in listed order", of="units"),
+        Column("lead_unit_id", lambda m: m["units"][0]["unit_id"] if m["units"] else None, "string", "unit listed first", of="units"),
         *POSITION,
         field("links.self", name="url", description="API URL"),
     ],
@@ -138,6 +147,15 @@ COLUMNS: dict[str, list[Column]] = {
         field("note"),
     ],
 }
+
+
+def selected(columns: list[Column], fields: Sequence[str] | None) -> list[Column]:
+    """The columns of a list's CSV for `fields=` (top-level fields of its JSON items): those read
+    from each field, field by field in the order given; without a selection, all of them as they
+    stand. A field the CSV does not flatten (a document's `positions`) gives none."""
+    if fields is None:
+        return columns
+    return [column for name in fields for column in columns if column.field == name]
 
 
 def _cell(value: Any) -> Any:

@@ -8,9 +8,10 @@ Fields are only ever added within /v1; clients ignore keys they do not know.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, Literal, TypeVar, get_args
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 UnitKind = Literal[
     "county_department",
@@ -297,11 +298,17 @@ class Meta(Schema):
 
 
 class PageLinks(Schema):
-    """Links to this page and its neighbours (null at the ends)."""
+    """Links to this page, its neighbours (null at the ends), and the first and last pages."""
 
     self: str = Field(examples=["/v1/measures?limit=2&offset=2"])
     next: str | None = Field(examples=["/v1/measures?limit=2&offset=4"])
     prev: str | None = Field(examples=["/v1/measures?limit=2&offset=0"])
+    first: str = Field(description="The first page (offset 0).", examples=["/v1/measures?limit=2&offset=0"])
+    last: str = Field(
+        description="The last page of a walk from `first`: its offset is the largest multiple of `limit` below `meta.total` "
+        "(0 when the list is empty).",
+        examples=["/v1/measures?limit=2&offset=18"],
+    )
 
 
 T = TypeVar("T")
@@ -315,28 +322,65 @@ class Page(Schema, Generic[T]):
     links: PageLinks
 
 
-# One named class per list, so that the spec and generated clients say `MeasurePage`, not `Page_MeasurePublic_`.
-class DocumentPage(Page[DocumentPublic]):
+class ListItem(Schema):
+    """An item of a list: `fields=` may leave out any of its fields but its `key`."""
+
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+
+PRESENT_UNLESS = "Present unless `fields=` leaves it out."
+
+
+def list_item(model: type[Schema], key: tuple[str, ...] = ("id",)) -> type[ListItem]:
+    """`model` as an item of a list (`MeasurePublic` -> `MeasureListItem`): the same fields, `key`
+    first, of which only `key` is required; every other one says it may be left out. The item
+    endpoints keep `model`, with every field required."""
+    fields: dict[str, Any] = {}
+    for name in [*key, *(name for name in model.model_fields if name not in key)]:
+        info = model.model_fields[name]
+        if name not in key:
+            description = f"{info.description} {PRESENT_UNLESS}" if info.description else PRESENT_UNLESS
+            # A default factory makes the field optional without writing a default into the spec.
+            info = FieldInfo.merge_field_infos(info, default_factory=lambda: None, description=description)
+        fields[name] = (info.annotation, info)
+    name = model.__name__.removesuffix("Public") + "ListItem"
+    doc = f"{model.__doc__} In a list, `fields=` may leave out any field but {' and '.join(f'`{k}`' for k in key)}."
+    item = create_model(name, __base__=ListItem, __doc__=doc, __module__=__name__, **fields)
+    item.key = key
+    return item
+
+
+DocumentListItem = list_item(DocumentPublic)
+ChapterListItem = list_item(ChapterPublic)
+MeasureListItem = list_item(MeasurePublic)
+# A link has no id of its own: a measure and a position in its list name it (the dumps' primary key).
+MeasureUnitLinkListItem = list_item(MeasureUnitLinkPublic, key=("measure_id", "position"))
+UnitListItem = list_item(UnitPublic)
+CorrectionListItem = list_item(CorrectionPublic)
+
+
+# One named class per list, so that the spec and generated clients say `MeasurePage`, not `Page_MeasureListItem_`.
+class DocumentPage(Page[DocumentListItem]):
     """One page of documents, with paging facts and links."""
 
 
-class ChapterPage(Page[ChapterPublic]):
+class ChapterPage(Page[ChapterListItem]):
     """One page of chapters, with paging facts and links."""
 
 
-class MeasurePage(Page[MeasurePublic]):
+class MeasurePage(Page[MeasureListItem]):
     """One page of measures, with paging facts and links."""
 
 
-class MeasureUnitLinkPage(Page[MeasureUnitLinkPublic]):
+class MeasureUnitLinkPage(Page[MeasureUnitLinkListItem]):
     """One page of measure-unit links, with paging facts and links."""
 
 
-class UnitPage(Page[UnitPublic]):
+class UnitPage(Page[UnitListItem]):
     """One page of units, with paging facts and links."""
 
 
-class CorrectionPage(Page[CorrectionPublic]):
+class CorrectionPage(Page[CorrectionListItem]):
     """One page of corrections and errata, with paging facts and links."""
 
 

@@ -6,6 +6,11 @@ in `x-extensible-enum`, not `enum`, since fields and values may be added within 
 own tests are stricter than its clients: everything that checks a response against the spec uses
 `closed_spec()`, where every object schema forbids unlisted properties and every extensible enum is
 a closed `enum`, so a field or a value that the spec forgot still fails a test.
+
+A list's items (`MeasureListItem`, …) require only their key in the committed spec, since `fields=`
+may leave out any other field. The closed copy requires every field of them, as for a request
+without `fields=`; `selected_spec(fields)` is the closed copy for a request with it, where each list
+item lists and requires exactly its key and the named fields.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+LIST_ITEM = "ListItem"  # the suffix of a list item's schema (models/schemas.list_item)
 
 
 @cache
@@ -48,11 +54,18 @@ def close(schema: dict[str, Any]) -> None:
         close(subschema)
 
 
+def list_items(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The schemas of list items, by name."""
+    return {name: schema for name, schema in spec["components"]["schemas"].items() if name.endswith(LIST_ITEM)}
+
+
 @cache
 def _closed() -> dict[str, Any]:
     spec = committed_spec()
     for schema in spec["components"]["schemas"].values():
         close(schema)
+    for schema in list_items(spec).values():  # a request without `fields=` gets every field
+        schema["required"] = list(schema["properties"])
     for operations in spec["paths"].values():  # schemas written inline in a response
         for operation in operations.values():
             for response in operation["responses"].values():
@@ -64,6 +77,18 @@ def _closed() -> dict[str, Any]:
 def closed_spec() -> dict[str, Any]:
     """The committed spec with every response schema closed: what the tests validate against."""
     return copy.deepcopy(_closed())
+
+
+def selected_spec(fields: str) -> dict[str, Any]:
+    """The closed copy for a request with `fields=` (a comma-separated list of names): every list item
+    lists and requires its key (what the committed spec requires of it) and those of the names it has."""
+    spec, committed = closed_spec(), list_items(_committed())
+    names = fields.split(",")
+    for name, schema in list_items(spec).items():
+        kept = [*committed[name]["required"], *(n for n in names if n in schema["properties"])]
+        schema["properties"] = {n: schema["properties"][n] for n in kept}
+        schema["required"] = list(dict.fromkeys(kept))
+    return spec
 
 
 def validator(schema: str, spec: dict[str, Any] | None = None) -> Draft202012Validator:

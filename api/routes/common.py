@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from api.deps import CsvRoute, format_parameter
+from api.deps import CsvRoute, field_selection, format_parameter
 from api.openapi import header_refs
-from models.schemas import Problem
+from models.schemas import ListItem, Problem
 
 PROBLEM_400 = {400: {"model": Problem, "description": "Invalid parameter: the problem names it and what it expects."}}
 PROBLEM_404 = {404: {"model": Problem, "description": "No such resource."}}
@@ -51,7 +51,11 @@ def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[
     """Register a list endpoint as two operations with one set of parameters: `path` answers the
     JSON page (and, for today's URLs, CSV with `format=csv` or `Accept: text/csv`, which the spec
     leaves out), and `path + ".csv"` (operation `<name>_csv`) answers the same page as CSV only.
-    Generated clients then get one response type per operation: JSON objects, or text."""
+    Generated clients then get one response type per operation: JSON objects, or text. Both take
+    `fields` (api/deps.field_selection), with the names of the fields of `page`'s items."""
+    (item,) = get_args(page.model_fields["data"].annotation)
+    assert issubclass(item, ListItem), f"{page.__name__} must list ListItems (models/schemas.list_item)"
+    fields = Depends(field_selection(list(item.model_fields), item.key))
 
     def register(endpoint: Endpoint) -> Endpoint:
         name = endpoint.__name__
@@ -61,7 +65,7 @@ def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[
             methods=["GET"],
             response_model=page,
             responses=list_responses({"description": f"One page. The same rows as CSV: `{name}_csv`."}),
-            dependencies=[Depends(format_parameter)],
+            dependencies=[Depends(format_parameter), fields],
         )
         router.add_api_route(
             path + ".csv",
@@ -73,6 +77,7 @@ def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[
             response_class=Response,
             responses=list_responses(CSV_OK),
             route_class_override=CsvRoute,
+            dependencies=[fields],
         )
         return endpoint
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from api import collections
 from api.collections import MeasureFilter
 from api.db import Database, memory_first
-from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, spelled
+from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, selection_of, spelled
 from api.negotiation import JSON, Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
@@ -129,7 +129,8 @@ async def measures_page(
 ) -> Response:
     """A page of the measures matching the filters, answered from memory when it can be."""
     where = measure_filter(db, document=params.document, chapter=chapter, unit=unit, lead=params.lead, q=params.q, sort=params.sort)
-    encoded = representation.format == JSON  # JSON pages splice in each measure's memoised JSON
+    # Whole JSON items splice in each measure's memoised JSON; a selection of fields picks from dicts.
+    encoded = representation.format == JSON and selection_of(request) is None
     page = (db, presenter(request, representation), where, params.limit, params.offset)
     items, total = await memory_first(collections.measures, *page, encoded=encoded)
     return page_response(request, representation, "measures", items, total, params.limit, params.offset)

@@ -27,10 +27,19 @@ def assert_page(response: Response) -> dict:
     body = response.json()
     assert set(body) == {"data", "meta", "links"}
     assert set(body["meta"]) == {"total", "limit", "offset", "dataset_version"}
-    assert set(body["links"]) == {"self", "next", "prev"}
+    assert set(body["links"]) == {"self", "next", "prev", "first", "last"}
     assert response.headers["X-Total-Count"] == str(body["meta"]["total"])
-    assert f'<{body["links"]["self"]}>; rel="self"' in response.headers["Link"]
+    assert link_header(response) == {rel: href for rel, href in body["links"].items() if href}
     return body
+
+
+def link_header(response: Response) -> dict[str, str]:
+    """The RFC 8288 Link header of a list, as {rel: href} (the API writes one link per rel)."""
+    links = {}
+    for link in response.headers["Link"].split(", "):
+        href, rel = link.split("; ")
+        links[rel.removeprefix('rel="').removesuffix('"')] = href.removeprefix("<").removesuffix(">")
+    return links
 
 
 def numbers(response: Response) -> list[int]:

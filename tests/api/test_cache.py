@@ -31,6 +31,9 @@ PATHS = [
     "/v1/units/development-reform",
     "/v1/units/development-reform/measures",
     "/v1/units/development-reform/measures.csv",  # a list's CSV operation: CSV whatever the Accept header
+    "/v1/measures?fields=title,number",  # two selections of one list: two entries, each its own bytes
+    "/v1/measures?fields=units,id",
+    "/v1/units?fields=name,links",
     "/v1/exports",
     MATRIX,
 ]

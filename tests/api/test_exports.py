@@ -23,13 +23,14 @@ from api.tabular import excel_safe
 from tests.api.helpers import assert_problem
 from tests.spec import validator
 
+# A record of a dump is an item of its list, whole: the closed copy requires every field of it.
 SCHEMAS = {
-    "documents": "DocumentPublic",
-    "chapters": "ChapterPublic",
-    "measures": "MeasurePublic",
-    "units": "UnitPublic",
-    "measure_units": "MeasureUnitLinkPublic",
-    "corrections": "CorrectionPublic",
+    "documents": "DocumentListItem",
+    "chapters": "ChapterListItem",
+    "measures": "MeasureListItem",
+    "units": "UnitListItem",
+    "measure_units": "MeasureUnitLinkListItem",
+    "corrections": "CorrectionListItem",
 }
 API_LISTS = {
     "documents": ["/v1/documents"],

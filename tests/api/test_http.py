@@ -87,7 +87,9 @@ def test_csv_links_point_to_the_form_of_url_asked_for(client):
     assert by_url.headers["link"] == (
         '</v1/measures.csv?limit=2&offset=2&unit=development-reform>; rel="self", '
         '</v1/measures.csv?limit=2&offset=4&unit=development-reform>; rel="next", '
-        '</v1/measures.csv?limit=2&offset=0&unit=development-reform>; rel="prev"'
+        '</v1/measures.csv?limit=2&offset=0&unit=development-reform>; rel="prev", '
+        '</v1/measures.csv?limit=2&offset=0&unit=development-reform>; rel="first", '
+        '</v1/measures.csv?limit=2&offset=10&unit=development-reform>; rel="last"'
     )
     by_parameter = client.get("/v1/measures", params={**query, "format": "csv"})
     assert by_parameter.headers["link"] == by_url.headers["link"].replace(".csv?", "?format=csv&")

@@ -5,12 +5,14 @@ operation. The tests themselves validate against its closed copy (tests/spec.py)
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from typing import Any
 
 from openapi_spec_validator import validate
 
-from tests.spec import close, committed_spec, validator
+from models import schemas
+from tests.spec import close, committed_spec, list_items, validator
 
 UNIT = {
     "id": "development-reform",
@@ -126,3 +128,43 @@ def test_every_list_has_a_csv_operation_and_each_answers_one_media_type():
         assert twin["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}
         assert [p["name"] for p in twin["parameters"]] == [p["name"] for p in op["parameters"]]
         assert "format" not in {p["name"] for p in op["parameters"]}
+
+
+def test_list_items_are_the_item_schemas_with_only_their_key_required():
+    """What `fields=` changes in the spec: a list's items require only their key, and every other
+    field says it may be left out; the item endpoints' schemas still require every field."""
+    items = list_items(committed_spec())
+    assert set(items) == {f"{name}ListItem" for name in ("Document", "Chapter", "Measure", "MeasureUnitLink", "Unit", "Correction")}
+    for name, item in items.items():
+        # Not every item schema is in the spec (corrections have no item endpoint): from the model.
+        model = getattr(schemas, name.replace("ListItem", "Public"))
+        whole = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+        assert whole["required"] == list(whole["properties"])
+        assert item["required"] == (["measure_id", "position"] if name == "MeasureUnitLinkListItem" else ["id"])
+        assert list(item["properties"]) == item["required"] + [p for p in whole["properties"] if p not in item["required"]]
+        for field, schema in item["properties"].items():
+            described = {k: v for k, v in schema.items() if k != "description"}
+            assert described == {k: v for k, v in whole["properties"][field].items() if k != "description"}, (name, field)
+            if field not in item["required"]:
+                assert schema["description"].endswith("Present unless `fields=` leaves it out."), (name, field)
+
+
+def test_every_list_takes_fields_with_a_pattern_of_its_items_names():
+    spec = committed_spec()
+    items = list_items(spec)
+    lists = [(path, op) for path, op in operations(spec) if op["operationId"].startswith("list_") and op["operationId"] != "list_exports"]
+    assert len(lists) == 14
+    for path, op in lists:
+        (fields,) = [p for p in op["parameters"] if p["name"] == "fields"]
+        page = op["responses"]["200"]["content"].get("application/json", {}).get("schema", {}).get("$ref")
+        twin = path.removesuffix(".csv")
+        page = page or spec["paths"][twin]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        item = spec["components"]["schemas"][page.rsplit("/", 1)[1]]["properties"]["data"]["items"]["$ref"].rsplit("/", 1)[1]
+        pattern = re.compile(fields["schema"]["anyOf"][0]["pattern"])  # what clients and schemathesis check
+        names = list(items[item]["properties"])
+        for name, other in zip(names, names[1:] + names[:1], strict=True):
+            assert pattern.search(name) and pattern.search(f"{other},{name}"), (path, name)
+            assert not pattern.search(f"{name},{name}") and not pattern.search(f"{name},{other},{name}"), (path, name)
+            assert not pattern.search(f"{name},") and not pattern.search(f"{name}x"), (path, name)
+            assert f"`{name}`" in fields["description"], (path, name)
+        assert pattern.search(",".join(names)) and not pattern.search("") and not pattern.search("script"), path
