@@ -35,6 +35,7 @@ def page_response(
     total: int,
     limit: int,
     offset: int,
+    facets: dict[str, Any] | None = None,
 ) -> Response:
     settings, version = request.app.state.settings, snapshot_of(request).db.version
 
@@ -53,6 +54,8 @@ def page_response(
     if representation.format == CSV:
         return finish(request, to_csv(items, COLUMNS[collection]), CSV_MEDIA_TYPE, representation, headers)
     meta = {"total": total, "limit": limit, "offset": offset, "dataset_version": version}
+    if facets is not None:  # only when asked for (api/facets.py)
+        meta["facets"] = facets
     body = orjson.dumps({"data": items, "meta": meta, "links": links})
     return finish(request, body, "application/json", representation, headers)
 

@@ -178,6 +178,14 @@ class MeasureLinks(Links):
     chapter: str = Field(examples=[f"/v1/chapters/{DOC_ID}-ch1"])
 
 
+class MatchPosition(Schema):
+    """Where a search (`q=`) matched: an occurrence of the query in a field of the measure."""
+
+    field: str = extensible(Literal["title", "body"], "The field, as returned.", examples=["body"])
+    start: int = Field(ge=0, description="Code-point offset of the match's first character in the field as returned.", examples=[12])
+    end: int = Field(ge=0, description="Code-point offset after its last character (exclusive).", examples=[14])
+
+
 class MeasurePublic(Schema):
     """A measure, with its ordered responsible units."""
 
@@ -193,6 +201,14 @@ class MeasurePublic(Schema):
     units: list[MeasureUnitPublic]
     source: SourcePosition
     links: MeasureLinks
+    matches: list[MatchPosition] = Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in `title` and `body`, "
+        "in Unicode code points into the text as returned (in the script asked for), whichever script the query is "
+        "written in; by field (title first), then left to right, never overlapping: after an occurrence, the next is "
+        "sought where it ends. The returned text converted to Simplified (OpenCC t2s) holds the query, converted "
+        "the same way, at each span.",
+    )
 
 
 class Curated(Schema):
@@ -295,6 +311,47 @@ class Meta(Schema):
     dataset_version: str = Field(description="Changes whenever the data changes.", examples=["cbd84b88d43c5cf6"])
 
 
+class FacetValue(Schema):
+    """One value of a facet: how many items of the list have it."""
+
+    value: str = Field(description="The value, as the list's filter takes it (an id or a kind).", examples=["development-reform"])
+    label: str = Field(description="Its name, in the script asked for.", examples=["縣發改局"])
+    count: int = Field(ge=1, description="Items with this value, under the request's other filters.", examples=[11])
+
+
+FACETS_DESCRIPTION = (
+    "Present only when `facets` is given: for each facet asked for, its values by count (descending), then value, counted "
+    "under every filter of the request but the faceted field's own. Values no item has are left out."
+)
+
+
+class MeasureFacets(Schema):
+    """The facets asked for with `facets`, each a list of values."""
+
+    unit: list[FacetValue] = Field(default_factory=list, description="By responsible unit (unit id).")
+    lead_unit: list[FacetValue] = Field(default_factory=list, description="By the unit listed first (unit id).")
+    chapter: list[FacetValue] = Field(default_factory=list, description="By chapter (chapter id), labelled with its title.")
+    document: list[FacetValue] = Field(default_factory=list, description="By document (document id), labelled with its title.")
+
+
+class UnitFacets(Schema):
+    """The facets asked for with `facets`, each a list of values."""
+
+    kind: list[FacetValue] = Field(default_factory=list, description="By kind of unit, labelled in Chinese.")
+
+
+class MeasureMeta(Meta):
+    """Paging facts, the dataset version and, when asked for, facets."""
+
+    facets: MeasureFacets = Field(default_factory=MeasureFacets, description=FACETS_DESCRIPTION)
+
+
+class UnitMeta(Meta):
+    """Paging facts, the dataset version and, when asked for, facets."""
+
+    facets: UnitFacets = Field(default_factory=UnitFacets, description=FACETS_DESCRIPTION)
+
+
 class PageLinks(Schema):
     """Links to this page and its neighbours (null at the ends)."""
 
@@ -326,6 +383,8 @@ class ChapterPage(Page[ChapterPublic]):
 class MeasurePage(Page[MeasurePublic]):
     """One page of measures, with paging facts and links."""
 
+    meta: MeasureMeta
+
 
 class MeasureUnitLinkPage(Page[MeasureUnitLinkPublic]):
     """One page of measure-unit links, with paging facts and links."""
@@ -333,6 +392,8 @@ class MeasureUnitLinkPage(Page[MeasureUnitLinkPublic]):
 
 class UnitPage(Page[UnitPublic]):
     """One page of units, with paging facts and links."""
+
+    meta: UnitMeta
 
 
 class CorrectionPage(Page[CorrectionPublic]):

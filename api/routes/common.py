@@ -47,11 +47,15 @@ def list_responses(ok: dict[str, Any] | None = None) -> dict[int | str, dict[str
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
+def list_route(
+    router: APIRouter, path: str, page: type[BaseModel], json_only: Callable[..., Any] | None = None
+) -> Callable[[Endpoint], Endpoint]:
     """Register a list endpoint as two operations with one set of parameters: `path` answers the
     JSON page (and, for today's URLs, CSV with `format=csv` or `Accept: text/csv`, which the spec
     leaves out), and `path + ".csv"` (operation `<name>_csv`) answers the same page as CSV only.
-    Generated clients then get one response type per operation: JSON objects, or text."""
+    Generated clients then get one response type per operation: JSON objects, or text.
+    `json_only`: a dependency declaring parameters of the JSON envelope (`facets`), which the
+    `.csv` operation then does not take; the endpoint reads their validated values from the query."""
 
     def register(endpoint: Endpoint) -> Endpoint:
         name = endpoint.__name__
@@ -61,7 +65,7 @@ def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[
             methods=["GET"],
             response_model=page,
             responses=list_responses({"description": f"One page. The same rows as CSV: `{name}_csv`."}),
-            dependencies=[Depends(format_parameter)],
+            dependencies=[Depends(format_parameter), *([Depends(json_only)] if json_only else [])],
         )
         router.add_api_route(
             path + ".csv",

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import collections
+from api import collections, facets
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.paging import item_response, page_response
 from api.problems import not_found
@@ -29,8 +29,14 @@ UnitSearch = Annotated[
     ),
 ]
 
+UnitFacets = facets.facets_query(facets.UNIT_FACETS, "`kind`: what sort of unit, labelled in Chinese")
 
-@list_route(router, "", UnitPage)
+
+async def unit_facets_parameter(facets: UnitFacets = None) -> None:
+    """Accepts `facets` on the JSON list of units (see list_route): a CSV has no envelope."""
+
+
+@list_route(router, "", UnitPage, json_only=unit_facets_parameter)
 def list_units(
     request: Request,
     db: DB,
@@ -42,8 +48,10 @@ def list_units(
     offset: Offset = 0,
 ) -> Response:
     """The responsible units, with how many measures each is responsible for and leads."""
+    names = facets.requested(request.query_params, representation)
     items, total = collections.units(db, presenter(request, representation), kind, q, sort, limit, offset)
-    return page_response(request, representation, "units", items, total, limit, offset)
+    found = facets.presented(facets.unit_facets(db, q, names), representation.script) if names else None
+    return page_response(request, representation, "units", items, total, limit, offset, found)
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, responses=item_responses())
