@@ -76,7 +76,7 @@ class MeasureFacet:
 
 class UnitFacet(MeasureFacet):
     name = "unit"
-    description = "the units responsible for them (a unit's count is the total of `unit=` that unit, under the other filters)"
+    description = "measures per responsible unit (a unit's count is the total `unit=` that unit would give, the other filters kept)"
 
     def scope(self, where: MeasureFilter) -> MeasureFilter:
         return replace(where, unit=None)  # `lead` stays: with it, a unit counts the measures it leads (or not)
@@ -87,7 +87,7 @@ class UnitFacet(MeasureFacet):
 
 class LeadUnitFacet(MeasureFacet):
     name = "lead_unit"
-    description = "the unit each lists first (no filter of its own: every filter applies)"
+    description = "measures per unit listed first (it has no filter of its own: every filter applies)"
 
     def grouped(self, db: Database, where: MeasureFilter) -> Counts:
         return self._by_unit(db, where, True)
@@ -95,7 +95,7 @@ class LeadUnitFacet(MeasureFacet):
 
 class ChapterFacet(MeasureFacet):
     name = "chapter"
-    description = "their chapter, by chapter id, labelled with its title"
+    description = "measures per chapter (chapter id, labelled with its title)"
 
     def scope(self, where: MeasureFilter) -> MeasureFilter:
         return replace(where, chapter_id=None, chapter_number=None)
@@ -113,7 +113,7 @@ class ChapterFacet(MeasureFacet):
 
 class DocumentFacet(MeasureFacet):
     name = "document"
-    description = "their document, by document id, labelled with its title"
+    description = "measures per document (document id, labelled with its title)"
 
     def scope(self, where: MeasureFilter) -> MeasureFilter:
         return replace(where, document=None)

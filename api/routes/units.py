@@ -29,7 +29,7 @@ UnitSearch = Annotated[
     ),
 ]
 
-UnitFacets = facets.facets_query(facets.UNIT_FACETS, "`kind`: what sort of unit, labelled in Chinese")
+UnitFacets = facets.facets_query(facets.UNIT_FACETS, "`kind`: units per kind (labelled in Chinese)")
 
 
 async def unit_facets_parameter(facets: UnitFacets = None) -> None:
