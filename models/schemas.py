@@ -233,6 +233,18 @@ class UnitLinks(Links):
     measures: str = Field(examples=["/v1/units/development-reform/measures"])
 
 
+class UnitMatchPosition(Schema):
+    """Where a search of the units (`q=`) matched: an occurrence of the query in a text of the unit."""
+
+    field: str = Field(
+        description="The path of the text in the unit as returned, keys and list indexes joined by `.`: `name`, "
+        "`aliases.0`, `curated.full_name`, `designations.0.name` or `curated.name_en`.",
+        examples=["aliases.0"],
+    )
+    start: int = Field(ge=0, description="Code-point offset of the match's first character in that text as returned.", examples=[0])
+    end: int = Field(ge=0, description="Code-point offset after its last character (exclusive).", examples=[3])
+
+
 class UnitPublic(Schema):
     """A responsible unit (責任單位)."""
 
@@ -245,6 +257,12 @@ class UnitPublic(Schema):
     measure_count: int = Field(ge=0, examples=[11])
     lead_count: int = Field(ge=0, description="Measures that list this unit first.", examples=[5])
     links: UnitLinks
+    matches: list[UnitMatchPosition] = Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in the unit's names, "
+        "aliases, full name and designations (compared in Simplified, positions in the text as returned, in the script "
+        "asked for) and in its English name (case-insensitively); left to right in each text, never overlapping.",
+    )
 
 
 class CorrectionPublic(Schema):

@@ -86,3 +86,35 @@ def test_occurrences_are_left_to_right_and_never_overlap():
     assert occurrences("哈哈哈哈哈", "哈哈") == [(0, 2), (2, 4)]
     assert occurrences("養老，養老", "养老") == [(0, 2), (3, 5)]
     assert occurrences("文字", "") == []
+
+
+def text_at(unit: dict, path: str) -> str:
+    for key in path.split("."):
+        unit = unit[int(key)] if isinstance(unit, list) else unit[key]
+    return unit
+
+
+@pytest.mark.parametrize("script", ["hant", "hans"])
+@pytest.mark.parametrize("q", ["局", "發改", "发改", "科技", "Bureau", "bureau", "政府"])
+def test_each_unit_hit_carries_every_occurrence_in_its_names(client, q, script):
+    body = assert_page(client.get("/v1/units", params={"q": q, "script": script, "limit": "100"}))
+    errors = list(validator("UnitPage").iter_errors(body))
+    assert not errors, errors[0]
+    assert body["data"]
+    for unit in body["data"]:
+        assert unit["matches"], unit["id"]
+        for span in unit["matches"]:
+            found = text_at(unit, span["field"])[span["start"] : span["end"]]
+            english = span["field"] == "curated.name_en"
+            assert (found.casefold() == q.casefold()) if english else (to_hans(found) == to_hans(q)), (unit["id"], span)
+        names = [("name", unit["name"]), ("curated.full_name", unit["curated"]["full_name"] or "")]
+        names += [(f"aliases.{i}", a) for i, a in enumerate(unit["aliases"])]
+        names += [(f"designations.{i}.name", d["name"]) for i, d in enumerate(unit["designations"])]
+        for path, text in names:
+            assert sum(s["field"] == path for s in unit["matches"]) == to_hans(text).count(to_hans(q)), (unit["id"], path)
+
+
+def test_units_without_q_or_in_csv_have_no_matches(client):
+    assert all("matches" not in u for u in assert_page(client.get("/v1/units"))["data"])
+    assert "matches" not in client.get("/v1/units/development-reform").json()
+    assert "matches" not in next(csv.reader(io.StringIO(client.get("/v1/units.csv", params={"q": "局"}).text)))
