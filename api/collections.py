@@ -248,7 +248,7 @@ def units(
     offset: int = 0,
 ) -> tuple[list[dict], int]:
     """The units are few and fixed for a dataset version: filtered and sorted in memory."""
-    found = [u for u in db.units if (kind is None or u["kind"] == kind) and (q is None or _unit_matches(u, q))]
+    found = units_matching(db, kind, q)
     key, descending = sort.lstrip("-"), sort.startswith("-")
     if key == "name":
         found.sort(key=lambda u: (presenter.text(u, "name"), u["id"]), reverse=descending)
@@ -256,6 +256,11 @@ def units(
         found.sort(key=lambda u: (-u[key] if descending else u[key], u["id"]))
     end = None if limit is None else offset + limit
     return [presenter.unit(u) for u in found[offset:end]], len(found)
+
+
+def units_matching(db: Database, kind: str | None = None, q: str | None = None) -> list[Any]:
+    """The units of `kind` that `q` finds, in id order (a new list: callers may sort it)."""
+    return [u for u in db.units if (kind is None or u["kind"] == kind) and (q is None or _unit_matches(u, q))]
 
 
 def _unit_matches(unit: Any, needle: str) -> bool:

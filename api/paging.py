@@ -37,6 +37,7 @@ def page_response(
     total: int,
     limit: int,
     offset: int,
+    facets: dict[str, Any] | None = None,
 ) -> Response:
     settings, version = request.app.state.settings, snapshot_of(request).db.version
 
@@ -59,10 +60,20 @@ def page_response(
     if representation.format == CSV:
         return finish(request, to_csv(items, selected(COLUMNS[collection], fields)), CSV_MEDIA_TYPE, representation, headers)
     if fields is not None:
-        items = [{name: item[name] for name in fields} for item in items]
+        items = [_selected(item, fields) for item in items]
     meta = {"total": total, "limit": limit, "offset": offset, "dataset_version": version}
+    if facets is not None:  # only when asked for (api/facets.py)
+        meta["facets"] = facets
     body = orjson.dumps({"data": items, "meta": meta, "links": links})
     return finish(request, body, "application/json", representation, headers)
+
+
+def _selected(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields asked for, and a search hit's `matches` in those fields (`aliases.0` is in `aliases`)."""
+    chosen = {name: item[name] for name in fields}
+    if "matches" in item:
+        chosen["matches"] = [m for m in item["matches"] if m["field"].split(".")[0] in fields]
+    return chosen
 
 
 def item_response(request: Request, representation: Representation, item: dict[str, Any]) -> Response:

@@ -180,6 +180,14 @@ class MeasureLinks(Links):
     chapter: str = Field(examples=[f"/v1/chapters/{DOC_ID}-ch1"])
 
 
+class MatchPosition(Schema):
+    """Where a search (`q=`) matched: an occurrence of the query in a field of the measure."""
+
+    field: str = extensible(Literal["title", "body"], "The field, as returned.", examples=["body"])
+    start: int = Field(ge=0, description="Code-point offset of the match's first character in the field as returned.", examples=[12])
+    end: int = Field(ge=0, description="Code-point offset after its last character (exclusive).", examples=[14])
+
+
 class MeasurePublic(Schema):
     """A measure, with its ordered responsible units."""
 
@@ -195,6 +203,14 @@ class MeasurePublic(Schema):
     units: list[MeasureUnitPublic]
     source: SourcePosition
     links: MeasureLinks
+    matches: list[MatchPosition] = Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in `title` and `body`, "
+        "in Unicode code points into the text as returned (in the script asked for), whichever script the query is "
+        "written in; by field (title first), then left to right, never overlapping: after an occurrence, the next is "
+        "sought where it ends. The returned text converted to Simplified (OpenCC t2s) holds the query, converted "
+        "the same way, at each span.",
+    )
 
 
 class Curated(Schema):
@@ -219,6 +235,18 @@ class UnitLinks(Links):
     measures: str = Field(examples=["/v1/units/development-reform/measures"])
 
 
+class UnitMatchPosition(Schema):
+    """Where a search of the units (`q=`) matched: an occurrence of the query in a text of the unit."""
+
+    field: str = Field(
+        description="The path of the text in the unit as returned, keys and list indexes joined by `.`: `name`, "
+        "`aliases.0`, `curated.full_name`, `designations.0.name` or `curated.name_en`.",
+        examples=["aliases.0"],
+    )
+    start: int = Field(ge=0, description="Code-point offset of the match's first character in that text as returned.", examples=[0])
+    end: int = Field(ge=0, description="Code-point offset after its last character (exclusive).", examples=[3])
+
+
 class UnitPublic(Schema):
     """A responsible unit (責任單位)."""
 
@@ -231,6 +259,12 @@ class UnitPublic(Schema):
     measure_count: int = Field(ge=0, examples=[11])
     lead_count: int = Field(ge=0, description="Measures that list this unit first.", examples=[5])
     links: UnitLinks
+    matches: list[UnitMatchPosition] = Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in the unit's names, "
+        "aliases, full name and designations (compared in Simplified, positions in the text as returned, in the script "
+        "asked for) and in its English name (case-insensitively); left to right in each text, never overlapping.",
+    )
 
 
 class CorrectionPublic(Schema):
@@ -295,6 +329,47 @@ class Meta(Schema):
     limit: int = Field(ge=1, le=100, examples=[50])
     offset: int = Field(ge=0, examples=[0])
     dataset_version: str = Field(description="Changes whenever the data changes.", examples=["cbd84b88d43c5cf6"])
+
+
+class FacetValue(Schema):
+    """One value of a facet: how many items of the list have it."""
+
+    value: str = Field(description="The value, as the list's filter takes it (an id or a kind).", examples=["development-reform"])
+    label: str = Field(description="Its name, in the script asked for.", examples=["縣發改局"])
+    count: int = Field(ge=1, description="Items with this value, under the request's other filters.", examples=[11])
+
+
+FACETS_DESCRIPTION = (
+    "Present only when `facets` is given: for each facet asked for, its values by count (descending), then value, counted "
+    "under every filter of the request but the faceted field's own. Values no item has are left out."
+)
+
+
+class MeasureFacets(Schema):
+    """The facets asked for with `facets`, each a list of values."""
+
+    unit: list[FacetValue] = Field(default_factory=list, description="By responsible unit (unit id).")
+    lead_unit: list[FacetValue] = Field(default_factory=list, description="By the unit listed first (unit id).")
+    chapter: list[FacetValue] = Field(default_factory=list, description="By chapter (chapter id), labelled with its title.")
+    document: list[FacetValue] = Field(default_factory=list, description="By document (document id), labelled with its title.")
+
+
+class UnitFacets(Schema):
+    """The facets asked for with `facets`, each a list of values."""
+
+    kind: list[FacetValue] = Field(default_factory=list, description="By kind of unit, labelled in Chinese.")
+
+
+class MeasureMeta(Meta):
+    """Paging facts, the dataset version and, when asked for, facets."""
+
+    facets: MeasureFacets = Field(default_factory=MeasureFacets, description=FACETS_DESCRIPTION)
+
+
+class UnitMeta(Meta):
+    """Paging facts, the dataset version and, when asked for, facets."""
+
+    facets: UnitFacets = Field(default_factory=UnitFacets, description=FACETS_DESCRIPTION)
 
 
 class PageLinks(Schema):
@@ -371,6 +446,8 @@ class ChapterPage(Page[ChapterListItem]):
 class MeasurePage(Page[MeasureListItem]):
     """One page of measures, with paging facts and links."""
 
+    meta: MeasureMeta
+
 
 class MeasureUnitLinkPage(Page[MeasureUnitLinkListItem]):
     """One page of measure-unit links, with paging facts and links."""
@@ -378,6 +455,8 @@ class MeasureUnitLinkPage(Page[MeasureUnitLinkListItem]):
 
 class UnitPage(Page[UnitListItem]):
     """One page of units, with paging facts and links."""
+
+    meta: UnitMeta
 
 
 class CorrectionPage(Page[CorrectionListItem]):

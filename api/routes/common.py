@@ -4,7 +4,7 @@ registration of a list as its JSON and `.csv` operations."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import APIRouter, Depends, Path
@@ -40,70 +40,66 @@ def item_responses() -> dict[int | str, dict[str, Any]]:
     return {**finished_responses(), **PROBLEM_400, **PROBLEM_404}
 
 
-def list_responses(ok: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
-    return {**finished_responses(ok, {**FINISHED_HEADERS, **PAGE_HEADERS}), **PROBLEM_400, **PROBLEM_404}
-
-
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def list_route(router: APIRouter, path: str, page: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
-    """Register a list endpoint as two operations with one set of parameters: `path` answers the
-    JSON page (and, for today's URLs, CSV with `format=csv` or `Accept: text/csv`, which the spec
-    leaves out), and `path + ".csv"` (operation `<name>_csv`) answers the same page as CSV only.
-    Generated clients then get one response type per operation: JSON objects, or text. Both take
-    `fields` (api/deps.field_selection), with the names of the fields of `page`'s items."""
+def list_route(
+    router: APIRouter, path: str, page: type[BaseModel], json_only: Callable[..., Any] | None = None
+) -> Callable[[Endpoint], Endpoint]:
+    """Register a list endpoint as its JSON and CSV operations (`json_and_csv_route`). Both take
+    `fields` (api/deps.field_selection), with the names of the fields of `page`'s items.
+    `json_only`: a dependency declaring parameters of the JSON envelope (`facets`), which the
+    `.csv` operation then does not take; the endpoint reads their validated values from the query."""
     (item,) = get_args(page.model_fields["data"].annotation)
     assert issubclass(item, ListItem), f"{page.__name__} must list ListItems (models/schemas.list_item)"
     fields = Depends(field_selection(list(item.model_fields), item.key))
-
-    def register(endpoint: Endpoint) -> Endpoint:
-        name = endpoint.__name__
-        router.add_api_route(
-            path,
-            endpoint,
-            methods=["GET"],
-            response_model=page,
-            responses=list_responses({"description": f"One page. The same rows as CSV: `{name}_csv`."}),
-            dependencies=[Depends(format_parameter), fields],
-        )
-        router.add_api_route(
-            path + ".csv",
-            endpoint,
-            methods=["GET"],
-            name=f"{name}_csv",
-            summary=name.replace("_", " ").title() + " (CSV)",
-            description=inspect.cleandoc(endpoint.__doc__ or "") + "\n\nAs CSV: the same page, parameters and headers as the JSON list.",
-            response_class=Response,
-            responses=list_responses(CSV_OK),
-            route_class_override=CsvRoute,
-            dependencies=[fields],
-        )
-        return endpoint
-
-    return register
-
-
-def id_path(example: str, what: str) -> Any:
-    return Annotated[str, Path(min_length=1, max_length=200, description=f"The {what}'s stable id.", examples=[example])]
+    return json_and_csv_route(
+        router,
+        path,
+        page,
+        json_ok={"description": "One page. The same rows as CSV: `{name}_csv`."},
+        csv_ok=CSV_OK,
+        headers={**FINISHED_HEADERS, **PAGE_HEADERS},
+        both=[fields],
+        json_only=[Depends(json_only)] if json_only else [],
+    )
 
 
 def table_route(router: APIRouter, path: str, model: type[BaseModel], csv_ok: dict[str, Any]) -> Callable[[Endpoint], Endpoint]:
-    """Register a resource that is also one table (the responsibility matrix) as two operations with
-    one set of parameters, as list_route does for a page: `path` answers JSON (and, like a list, CSV
-    with `format=csv` or `Accept: text/csv`, which the spec leaves out), and `path + ".csv"`
-    (operation `<name>_csv`) answers CSV only, described by `csv_ok`."""
+    """Register a resource that is also one table (the responsibility matrix) as its JSON and CSV
+    operations (`json_and_csv_route`), the CSV described by `csv_ok`."""
+    return json_and_csv_route(
+        router, path, model, json_ok={"description": "The resource as JSON. The same as CSV: `{name}_csv`."}, csv_ok=csv_ok
+    )
+
+
+def json_and_csv_route(
+    router: APIRouter,
+    path: str,
+    model: type[BaseModel],
+    json_ok: dict[str, Any],
+    csv_ok: dict[str, Any],
+    headers: dict[str, Any] = FINISHED_HEADERS,
+    both: Sequence[Any] = (),
+    json_only: Sequence[Any] = (),
+) -> Callable[[Endpoint], Endpoint]:
+    """Register an endpoint as two operations with one set of parameters: `path` answers JSON (and,
+    for today's URLs, CSV with `format=csv` or `Accept: text/csv`, which the spec leaves out), and
+    `path + ".csv"` (operation `<name>_csv`) answers CSV only. Generated clients then get one
+    response type per operation: JSON objects, or text. `both` and `json_only` are dependencies
+    declaring parameters of both operations or of the JSON one only; `{name}` in `json_ok`'s
+    description is the endpoint's name."""
 
     def register(endpoint: Endpoint) -> Endpoint:
         name = endpoint.__name__
-        json_ok = {"description": f"The resource as JSON. The same as CSV: `{name}_csv`."}
+        ok = {**json_ok, "description": json_ok["description"].format(name=name)}
         router.add_api_route(
             path,
             endpoint,
             methods=["GET"],
             response_model=model,
-            responses={**finished_responses(json_ok), **PROBLEM_400, **PROBLEM_404},
-            dependencies=[Depends(format_parameter)],
+            responses={**finished_responses(ok, headers), **PROBLEM_400, **PROBLEM_404},
+            dependencies=[Depends(format_parameter), *both, *json_only],
         )
         router.add_api_route(
             path + ".csv",
@@ -113,9 +109,14 @@ def table_route(router: APIRouter, path: str, model: type[BaseModel], csv_ok: di
             summary=name.replace("_", " ").title() + " (CSV)",
             description=inspect.cleandoc(endpoint.__doc__ or "") + "\n\nAs CSV: the same parameters and headers as the JSON operation.",
             response_class=Response,
-            responses={**finished_responses(csv_ok), **PROBLEM_400, **PROBLEM_404},
+            responses={**finished_responses(csv_ok, headers), **PROBLEM_400, **PROBLEM_404},
             route_class_override=CsvRoute,
+            dependencies=list(both),
         )
         return endpoint
 
     return register
+
+
+def id_path(example: str, what: str) -> Any:
+    return Annotated[str, Path(min_length=1, max_length=200, description=f"The {what}'s stable id.", examples=[example])]

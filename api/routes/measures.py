@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from api import collections
+from api import collections, facets
 from api.collections import MeasureFilter
 from api.db import Database, memory_first
 from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, selection_of, spelled
@@ -16,6 +16,8 @@ from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_route
 from models.schemas import MeasurePage, MeasurePublic
+from models.scripts import to_hans
+from models.search import occurrences
 
 router = APIRouter(prefix="/v1/measures", tags=["measures"])
 
@@ -61,6 +63,9 @@ SearchQuery = Annotated[
         examples=["养老"],
     ),
 ]
+MeasureFacets = facets.facets_query(
+    list(facets.MEASURE_FACETS), "; ".join(f"`{f.name}`: {f.description}" for f in facets.MEASURE_FACETS.values())
+)
 MeasureSort = Annotated[Literal["number", "-number"], Query(description="Order by measure number.", examples=["-number"])]
 
 
@@ -124,24 +129,48 @@ async def measure_list_params(
 MeasureList = Annotated[MeasureListParams, Depends(measure_list_params)]
 
 
+async def measure_facets_parameter(facets: MeasureFacets = None) -> None:
+    """Accepts `facets` on the JSON list of measures (see list_route): a CSV has no envelope."""
+
+
+def with_matches(items: list[dict], needle: str) -> list[dict]:
+    """Each searched measure with where the search matched: `matches`, code-point offsets into its
+    title and body as returned (either script), whichever script `needle` is written in."""
+    hans = to_hans(needle)
+    for item in items:
+        item["matches"] = [{"field": f, "start": s, "end": e} for f in ("title", "body") for s, e in occurrences(item[f], hans)]
+    return items
+
+
 async def measures_page(
-    request: Request, db: Database, representation: Representation, params: MeasureListParams, chapter: str | None, unit: str | None
+    request: Request,
+    db: Database,
+    representation: Representation,
+    params: MeasureListParams,
+    chapter: str | None,
+    unit: str | None,
+    facet_names: tuple[str, ...] = (),
 ) -> Response:
     """A page of the measures matching the filters, answered from memory when it can be."""
     where = measure_filter(db, document=params.document, chapter=chapter, unit=unit, lead=params.lead, q=params.q, sort=params.sort)
+    searched = representation.format == JSON and params.q is not None  # its items gain `matches`: dicts, not memoised JSON
     # Whole JSON items splice in each measure's memoised JSON; a selection of fields picks from dicts.
-    encoded = representation.format == JSON and selection_of(request) is None
+    encoded = representation.format == JSON and not searched and selection_of(request) is None
     page = (db, presenter(request, representation), where, params.limit, params.offset)
     items, total = await memory_first(collections.measures, *page, encoded=encoded)
-    return page_response(request, representation, "measures", items, total, params.limit, params.offset)
+    if searched:
+        items = with_matches(items, params.q)
+    counts = await memory_first(facets.measure_facets, db, where, facet_names) if facet_names else None
+    found = facets.presented(counts, representation.script) if counts is not None else None
+    return page_response(request, representation, "measures", items, total, params.limit, params.offset, found)
 
 
-@list_route(router, "", MeasurePage)
+@list_route(router, "", MeasurePage, json_only=measure_facets_parameter)
 async def list_measures(
     request: Request, db: DB, params: MeasureList, representation: ListRep, chapter: ChapterQuery = None, unit: UnitQuery = None
 ) -> Response:
     """Measures, filtered by document, chapter, responsible unit or text, in either script."""
-    return await measures_page(request, db, representation, params, chapter, unit)
+    return await measures_page(request, db, representation, params, chapter, unit, facets.requested(request.query_params, representation))
 
 
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import collections
+from api import collections, facets
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
+from api.negotiation import JSON
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_route
 from api.routes.measures import MeasureList, measures_page
 from models.schemas import MeasurePage, UnitKind, UnitPage, UnitPublic
+from models.scripts import to_hans
+from models.search import occurrences
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
@@ -30,7 +33,30 @@ UnitSearch = Annotated[
 ]
 
 
-@list_route(router, "", UnitPage)
+def unit_matches(unit: dict[str, Any], needle: str) -> list[dict[str, Any]]:
+    """Where the search `needle` occurs in a presented unit, as api.collections finds units: in its
+    names, aliases, full name and designations (compared in Simplified), and in its English name
+    (case-insensitively). `field` is the path of the text in the unit, keys and list indexes joined by `.`."""
+    hans, curated = to_hans(needle), unit["curated"]
+    texts = [
+        ("name", unit["name"]),
+        *((f"aliases.{i}", alias) for i, alias in enumerate(unit["aliases"])),
+        ("curated.full_name", curated["full_name"] or ""),
+        *((f"designations.{i}.name", d["name"]) for i, d in enumerate(unit["designations"])),
+    ]
+    found = [(field, span) for field, text in texts for span in occurrences(text, hans)]
+    found += [("curated.name_en", span) for span in occurrences(curated["name_en"] or "", needle.casefold(), str.casefold)]
+    return [{"field": field, "start": start, "end": end} for field, (start, end) in found]
+
+
+UnitFacets = facets.facets_query(facets.UNIT_FACETS, "`kind`: units per kind (labelled in Chinese)")
+
+
+async def unit_facets_parameter(facets: UnitFacets = None) -> None:
+    """Accepts `facets` on the JSON list of units (see list_route): a CSV has no envelope."""
+
+
+@list_route(router, "", UnitPage, json_only=unit_facets_parameter)
 def list_units(
     request: Request,
     db: DB,
@@ -42,8 +68,13 @@ def list_units(
     offset: Offset = 0,
 ) -> Response:
     """The responsible units, with how many measures each is responsible for and leads."""
+    names = facets.requested(request.query_params, representation)
     items, total = collections.units(db, presenter(request, representation), kind, q, sort, limit, offset)
-    return page_response(request, representation, "units", items, total, limit, offset)
+    if q is not None and representation.format == JSON:
+        for item in items:
+            item["matches"] = unit_matches(item, q)
+    found = facets.presented(facets.unit_facets(db, q, names), representation.script) if names else None
+    return page_response(request, representation, "units", items, total, limit, offset, found)
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, responses=item_responses())
