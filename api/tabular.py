@@ -48,7 +48,7 @@ def joined(name: str, get: Callable[[dict[str, Any]], Iterable[Any]], descriptio
         lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)),
         "string",
         f"{description}, separated by '{MULTI_SEPARATOR}'",
-        of,
+        of=of,
     )
 
 

@@ -203,14 +203,6 @@ class MeasurePublic(Schema):
     units: list[MeasureUnitPublic]
     source: SourcePosition
     links: MeasureLinks
-    matches: list[MatchPosition] = Field(
-        default_factory=list,
-        description="Present only in a list searched with `q`: every occurrence of the query in `title` and `body`, "
-        "in Unicode code points into the text as returned (in the script asked for), whichever script the query is "
-        "written in; by field (title first), then left to right, never overlapping: after an occurrence, the next is "
-        "sought where it ends. The returned text converted to Simplified (OpenCC t2s) holds the query, converted "
-        "the same way, at each span.",
-    )
 
 
 class Curated(Schema):
@@ -259,12 +251,6 @@ class UnitPublic(Schema):
     measure_count: int = Field(ge=0, examples=[11])
     lead_count: int = Field(ge=0, description="Measures that list this unit first.", examples=[5])
     links: UnitLinks
-    matches: list[UnitMatchPosition] = Field(
-        default_factory=list,
-        description="Present only in a list searched with `q`: every occurrence of the query in the unit's names, "
-        "aliases, full name and designations (compared in Simplified, positions in the text as returned, in the script "
-        "asked for) and in its English name (case-insensitively); left to right in each text, never overlapping.",
-    )
 
 
 class CorrectionPublic(Schema):
@@ -401,15 +387,20 @@ class ListItem(Schema):
     """An item of a list: `fields=` may leave out any of its fields but its `key`."""
 
     key: ClassVar[tuple[str, ...]] = ("id",)
+    selectable: ClassVar[tuple[str, ...]] = ()  # what `fields=` may name: the fields of the item schema
+
+
+SEARCH_MATCHES = "matches"  # a list item's where-the-search-matched, present only with `q=`: not a field to select
 
 
 PRESENT_UNLESS = "Present unless `fields=` leaves it out."
 
 
-def list_item(model: type[Schema], key: tuple[str, ...] = ("id",)) -> type[ListItem]:
+def list_item(model: type[Schema], key: tuple[str, ...] = ("id",), matches: Any = None) -> type[ListItem]:
     """`model` as an item of a list (`MeasurePublic` -> `MeasureListItem`): the same fields, `key`
     first, of which only `key` is required; every other one says it may be left out. The item
-    endpoints keep `model`, with every field required."""
+    endpoints keep `model`, with every field required. `matches`: the (annotation, Field) of the
+    search hits' SEARCH_MATCHES, for a list searched with `q=`."""
     fields: dict[str, Any] = {}
     for name in [*key, *(name for name in model.model_fields if name not in key)]:
         info = model.model_fields[name]
@@ -418,19 +409,43 @@ def list_item(model: type[Schema], key: tuple[str, ...] = ("id",)) -> type[ListI
             # A default factory makes the field optional without writing a default into the spec.
             info = FieldInfo.merge_field_infos(info, default_factory=lambda: None, description=description)
         fields[name] = (info.annotation, info)
+    if matches is not None:
+        fields[SEARCH_MATCHES] = matches
     name = model.__name__.removesuffix("Public") + "ListItem"
     doc = f"{model.__doc__} In a list, `fields=` may leave out any field but {' and '.join(f'`{k}`' for k in key)}."
     item = create_model(name, __base__=ListItem, __doc__=doc, __module__=__name__, **fields)
-    item.key = key
+    item.key, item.selectable = key, tuple(model.model_fields)
     return item
 
 
+MEASURE_MATCHES = (
+    list[MatchPosition],
+    Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in `title` and `body`, "
+        "in Unicode code points into the text as returned (in the script asked for), whichever script the query is "
+        "written in; by field (title first), then left to right, never overlapping: after an occurrence, the next is "
+        "sought where it ends. The returned text converted to Simplified (OpenCC t2s) holds the query, converted "
+        "the same way, at each span.",
+    ),
+)
+
+UNIT_MATCHES = (
+    list[UnitMatchPosition],
+    Field(
+        default_factory=list,
+        description="Present only in a list searched with `q`: every occurrence of the query in the unit's names, "
+        "aliases, full name and designations (compared in Simplified, positions in the text as returned, in the script "
+        "asked for) and in its English name (case-insensitively); left to right in each text, never overlapping.",
+    ),
+)
+
 DocumentListItem = list_item(DocumentPublic)
 ChapterListItem = list_item(ChapterPublic)
-MeasureListItem = list_item(MeasurePublic)
+MeasureListItem = list_item(MeasurePublic, matches=MEASURE_MATCHES)
 # A link has no id of its own: a measure and a position in its list name it (the dumps' primary key).
 MeasureUnitLinkListItem = list_item(MeasureUnitLinkPublic, key=("measure_id", "position"))
-UnitListItem = list_item(UnitPublic)
+UnitListItem = list_item(UnitPublic, matches=UNIT_MATCHES)
 CorrectionListItem = list_item(CorrectionPublic)
 
 

@@ -25,6 +25,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from models.schemas import SEARCH_MATCHES
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 LIST_ITEM = "ListItem"  # the suffix of a list item's schema (models/schemas.list_item)
@@ -64,8 +66,8 @@ def _closed() -> dict[str, Any]:
     spec = committed_spec()
     for schema in spec["components"]["schemas"].values():
         close(schema)
-    for schema in list_items(spec).values():  # a request without `fields=` gets every field
-        schema["required"] = list(schema["properties"])
+    for schema in list_items(spec).values():  # a request without `fields=` gets every field (a search's matches come with `q=` only)
+        schema["required"] = [name for name in schema["properties"] if name != SEARCH_MATCHES]
     for operations in spec["paths"].values():  # schemas written inline in a response
         for operation in operations.values():
             for response in operation["responses"].values():
@@ -86,7 +88,8 @@ def selected_spec(fields: str) -> dict[str, Any]:
     names = fields.split(",")
     for name, schema in list_items(spec).items():
         kept = [*committed[name]["required"], *(n for n in names if n in schema["properties"])]
-        schema["properties"] = {n: schema["properties"][n] for n in kept}
+        searched = [SEARCH_MATCHES] if SEARCH_MATCHES in schema["properties"] else []
+        schema["properties"] = {n: schema["properties"][n] for n in [*kept, *searched]}
         schema["required"] = list(dict.fromkeys(kept))
     return spec
 

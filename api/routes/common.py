@@ -52,7 +52,7 @@ def list_route(
     `.csv` operation then does not take; the endpoint reads their validated values from the query."""
     (item,) = get_args(page.model_fields["data"].annotation)
     assert issubclass(item, ListItem), f"{page.__name__} must list ListItems (models/schemas.list_item)"
-    fields = Depends(field_selection(list(item.model_fields), item.key))
+    fields = Depends(field_selection(list(item.selectable), item.key))
     return json_and_csv_route(
         router,
         path,

@@ -112,6 +112,14 @@ def test_unit_totals_agree_with_v1_units_and_the_cells(client, matrix):
     assert sum(row["lead_count"] for row in matrix["units"]) == len(matrix["measures"])  # one lead a measure
 
 
+def test_unit_totals_agree_with_the_facets_of_the_documents_measures(client, matrix):
+    facets = client.get("/v1/measures", params={"document": DOC_ID, "facets": "unit,lead_unit", "limit": 1}).json()["meta"]["facets"]
+    unit = {f["value"]: f["count"] for f in facets["unit"]}
+    lead = {f["value"]: f["count"] for f in facets["lead_unit"]}
+    assert unit == {row["id"]: row["measure_count"] for row in matrix["units"] if row["measure_count"]}
+    assert lead == {row["id"]: row["lead_count"] for row in matrix["units"] if row["lead_count"]}
+
+
 def test_the_links_of_the_matrix_answer(client, matrix):
     assert matrix["links"] == {"self": MATRIX, "csv": f"{MATRIX}.csv", "document": f"/v1/documents/{DOC_ID}"}
     assert client.get(f"/v1/documents/{DOC_ID}").json()["links"]["matrix"] == MATRIX

@@ -12,6 +12,7 @@ from typing import Any
 from openapi_spec_validator import validate
 
 from models import schemas
+from models.schemas import SEARCH_MATCHES
 from tests.spec import close, committed_spec, list_items, validator
 
 UNIT = {
@@ -142,8 +143,12 @@ def test_list_items_are_the_item_schemas_with_only_their_key_required():
         whole = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
         assert whole["required"] == list(whole["properties"])
         assert item["required"] == (["measure_id", "position"] if name == "MeasureUnitLinkListItem" else ["id"])
-        assert list(item["properties"]) == item["required"] + [p for p in whole["properties"] if p not in item["required"]]
+        searched = [SEARCH_MATCHES] if SEARCH_MATCHES in item["properties"] else []  # a search's matches: with `q=` only
+        assert list(item["properties"]) == item["required"] + [p for p in whole["properties"] if p not in item["required"]] + searched
         for field, schema in item["properties"].items():
+            if field == SEARCH_MATCHES:
+                assert schema["description"].startswith("Present only in a list searched with `q`"), name
+                continue
             described = {k: v for k, v in schema.items() if k != "description"}
             assert described == {k: v for k, v in whole["properties"][field].items() if k != "description"}, (name, field)
             if field not in item["required"]:
@@ -162,7 +167,8 @@ def test_every_list_takes_fields_with_a_pattern_of_its_items_names():
         page = page or spec["paths"][twin]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         item = spec["components"]["schemas"][page.rsplit("/", 1)[1]]["properties"]["data"]["items"]["$ref"].rsplit("/", 1)[1]
         pattern = re.compile(fields["schema"]["anyOf"][0]["pattern"])  # what clients and schemathesis check
-        names = list(items[item]["properties"])
+        names = [name for name in items[item]["properties"] if name != SEARCH_MATCHES]
+        assert not pattern.search(SEARCH_MATCHES), path  # not a field to select
         for name, other in zip(names, names[1:] + names[:1], strict=True):
             assert pattern.search(name) and pattern.search(f"{other},{name}"), (path, name)
             assert not pattern.search(f"{name},{name}") and not pattern.search(f"{name},{other},{name}"), (path, name)
