@@ -45,24 +45,24 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     @asynccontextmanager
     async def lifespan(app: FrontedAPI) -> AsyncIterator[None]:
         # Several servers may run one app at once (the tests' clients do, schemathesis one per
-        # call): they share what it serves, and the last to stop closes it.
+        # call): they share what it serves, set up by the first to start, closed by the last to stop.
         if app.running == 0:
             app.served = Served(settings)
+            # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
+            # process, so the collector need not walk it again. Unfrozen, its first full collection
+            # stalled every request in flight for ~60 ms soon after start (p99 of the first second
+            # of load: 58 ms against 4.5 ms after), and every later one walked it all again.
+            gc.collect()
+            gc.freeze()
         app.running += 1
         watcher = asyncio.create_task(app.served.watch())
-        # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
-        # process, so the collector need not walk it again. Unfrozen, its first full collection
-        # stalled every request in flight for ~60 ms soon after start (p99 of the first second of
-        # load: 58 ms against 4.5 ms after), and every later one walked it all again.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
             watcher.cancel()
-            gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
             app.running -= 1
             if app.running == 0:
+                gc.unfreeze()  # a test process starts and stops many apps: let the collector have them back
                 app.served.snapshot.db.close()
 
     app = FrontedAPI(
