@@ -36,7 +36,7 @@ def service_targets(base: str) -> dict[str, tuple[str, str]]:
 
 def service_link_header(base: str) -> str:
     """The RFC 8288 Link header value naming the API's description and documentation."""
-    return ", ".join(f'<{href}>; rel="{rel}"; type="{media_type}"' for rel, (href, media_type) in service_targets(base).items())
+    return ", ".join(f'<{href}>; rel="{rel}"' for rel, (href, _) in service_targets(base).items())
 
 
 class LinksetResponse(JSONResponse):
