@@ -19,7 +19,7 @@ from api.cors import ProblemCORSMiddleware
 from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
-from api.routes import chapters, documents, exports, measure_units, measures, root, units
+from api.routes import chapters, discovery, documents, exports, measure_units, measures, root, units
 from api.slashes import SlashRedirect
 from api.snapshot import Served
 
@@ -84,7 +84,16 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         ],
     )
     app.state.settings = settings
-    for router in (root.router, documents.router, chapters.router, measures.router, measure_units.router, units.router, exports.router):
+    for router in (
+        root.router,
+        discovery.router,
+        documents.router,
+        chapters.router,
+        measures.router,
+        measure_units.router,
+        units.router,
+        exports.router,
+    ):
         app.include_router(router)
     problems.install(app)
     app.router.default = SlashRedirect(app.router, settings.public_base_url)

@@ -103,8 +103,10 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
             responses = operation["responses"]
             responses.pop("422", None)  # invalid parameters are 400 problems here
             for status, response in responses.items():
-                if status.startswith(("4", "5")) and "application/json" in response.get("content", {}):
-                    response["content"] = {PROBLEM_MEDIA_TYPE: response["content"]["application/json"]}
+                if status.startswith(("4", "5")) and response.get("content"):
+                    # Every error is problem+json, whatever media type the route's 200 has.
+                    (body,) = response["content"].values()
+                    response["content"] = {PROBLEM_MEDIA_TYPE: body}
                 response["headers"] = {**response.get("headers", {}), **header_refs("X-Request-ID")}
     spec.setdefault("components", {})["headers"] = RESPONSE_HEADERS
     schemas = spec.get("components", {}).get("schemas", {})

@@ -636,3 +636,25 @@ class DocumentMatrix(Schema):
         description="The rows: every unit a measure of the document lists, in the order the document first names them."
     )
     links: MatrixLinks
+
+
+# The API catalog (GET /.well-known/api-catalog, RFC 9727): an RFC 9264 linkset.
+class LinkTarget(Schema):
+    """One link's target: where it points and the media type found there."""
+
+    href: str = Field(description="The target (root-relative unless PUBLIC_BASE_URL is set).", examples=["/openapi.json"])
+    type: str = Field(description="The media type of the target.", examples=["application/vnd.oai.openapi+json"])
+
+
+class ApiCatalogEntry(Schema):
+    """One API of the catalog: its entry point and the links to its description and documentation (RFC 8631)."""
+
+    anchor: str = Field(description="The API's entry point (root-relative unless PUBLIC_BASE_URL is set).", examples=["/v1"])
+    service_desc: list[LinkTarget] = Field(alias="service-desc", description="The machine-readable description: the OpenAPI spec.")
+    service_doc: list[LinkTarget] = Field(alias="service-doc", description="The documentation for people.")
+
+
+class ApiCatalog(Schema):
+    """The APIs this host publishes, as an RFC 9264 JSON linkset (RFC 9727)."""
+
+    linkset: list[ApiCatalogEntry]

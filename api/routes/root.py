@@ -5,9 +5,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.deps import DB, Rep, presenter
-from api.paging import item_response
+from api.openapi import response_header
 from api.problems import Problem as ProblemError
-from api.routes.common import PROBLEM_400, finished_responses
+from api.responses import finish
+from api.routes.common import FINISHED_HEADERS, PROBLEM_400, finished_responses
+from api.routes.discovery import service_link_header
 from api.snapshot import snapshot_of
 from models.schemas import Health, Problem, Ready, Root
 
@@ -24,7 +26,16 @@ LICENCE = {
 SOURCE = "Lianjiang County People's Government (Fujian, China); a Traditional-script copy, restored as documented in the corrections."
 
 
-@router.get("/v1", response_model=Root, responses={**finished_responses(), **PROBLEM_400})
+ROOT_HEADERS = {
+    **FINISHED_HEADERS,
+    "Link": response_header(
+        'RFC 8631 links to the API\'s OpenAPI description (rel="service-desc") and its documentation for people'
+        ' (rel="service-doc"), as in the body\'s `links`.'
+    ),
+}
+
+
+@router.get("/v1", response_model=Root, responses={**finished_responses(headers=ROOT_HEADERS), **PROBLEM_400})
 def get_root(request: Request, db: DB, representation: Rep) -> Response:
     """Dataset version, licence, source, and links to every collection and to the exports."""
     present = presenter(request, representation)
@@ -48,7 +59,7 @@ def get_root(request: Request, db: DB, representation: Rep) -> Response:
             "docs": f"{base}/docs",
         },
     }
-    return item_response(request, representation, root)
+    return finish(request, orjson.dumps(root), "application/json", representation, {"Link": service_link_header(base)})
 
 
 @router.get("/healthz", response_model=Health, responses=PROBLEM_400)

@@ -228,6 +228,7 @@ DOCUMENTED = [  # a request for every operation of the spec
     "/v1/exports/hant/measures.csv",
     "/healthz",
     "/readyz",
+    "/.well-known/api-catalog",
 ]
 
 

@@ -65,12 +65,19 @@ def _is_binary(schema: dict) -> bool:
     return schema.get("format") == "binary" or "contentMediaType" in schema or "contentEncoding" in schema or not schema
 
 
+def is_json(media_type: str) -> bool:
+    """JSON as generators read it: application/json, or a structured `+json` type (application/linkset+json)."""
+    media_type = media_type.split(";")[0].strip()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
 def _kind(spec: dict, content: dict) -> tuple[str, str | None]:
     media = {name.split(";")[0].strip(): resolve(spec, body.get("schema", {})) for name, body in content.items()}
-    if any(_is_binary(schema) for schema in media.values()) or not all(m.startswith(("text/", "application/json")) for m in media):
+    if any(_is_binary(schema) for schema in media.values()) or not all(m.startswith("text/") or is_json(m) for m in media):
         return "file", None
-    if "application/json" in media:
-        return "model", content["application/json"]["schema"].get("$ref", "").rsplit("/", 1)[-1] or None
+    json_body = next((body for name, body in content.items() if is_json(name)), None)
+    if json_body is not None:
+        return "model", json_body["schema"].get("$ref", "").rsplit("/", 1)[-1] or None
     return "text", None
 
 

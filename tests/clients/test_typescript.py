@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.operations import SPEC_PATH, load_spec, operations
+from tests.clients.operations import SPEC_PATH, is_json, load_spec, operations
 
 BIN = Path(__file__).resolve().parent / "node_modules" / ".bin"
 TSC_OPTIONS = ["--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler"]
@@ -57,7 +57,7 @@ def every_operation() -> str:
         for media in spec["paths"][operation.path][operation.method]["responses"]["200"].get("content", {}):
             name = f"Ok{len(lines)}"
             lines.append(f'export type {name} = paths["{operation.path}"]["{operation.method}"]["responses"][200]["content"]["{media}"];')
-            if operation.kind in BODY_TYPES and (media == "application/json") == (operation.kind == "model"):
+            if operation.kind in BODY_TYPES and is_json(media) == (operation.kind == "model"):
                 lines.append(f"export const use{name} = (body: {name}): {BODY_TYPES[operation.kind]} => body;")
     return "\n".join(lines)
 
