@@ -94,7 +94,8 @@ def _sha256(fd: int) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def _version(status: os.stat_result) -> tuple[int, ...]:
+def file_version(status: os.stat_result) -> tuple[int, ...]:
+    """What tells one content of a file from the next, as the filesystem records it."""
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
@@ -137,7 +138,7 @@ class Exports:
                 raise FileUnavailable(f"{name}: not a regular file")
             if status.st_size != entry["bytes"]:
                 raise FileUnavailable(f"{name}: {status.st_size} bytes on disk, {entry['bytes']} in the manifest")
-            version = _version(status)
+            version = file_version(status)
             remembered = self.checked.get(name)
             if remembered is not None and remembered[0] == version:
                 intact = remembered[1]

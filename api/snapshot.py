@@ -28,26 +28,25 @@ from starlette.requests import Request
 from api.cache import ResponseCache
 from api.config import Settings, exports_path
 from api.db import Database, DatabaseUnavailable, current_source
-from api.downloads import MANIFEST, Exports
+from api.downloads import MANIFEST, Exports, file_version
 from models.tables import DatasetInfo
 
 SCOPE_KEY = "api.snapshot"  # where the front door leaves the snapshot a request is served from
 log = logging.getLogger("api.snapshot")
 
 
-def _manifest_source(folder: Path) -> tuple[int, int, int] | None:
+def _manifest_source(folder: Path) -> tuple[int, ...] | None:
     try:
-        status = os.stat(folder / MANIFEST)
+        return file_version(os.stat(folder / MANIFEST))
     except OSError:
         return None
-    return status.st_ino, status.st_mtime_ns, status.st_size
 
 
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     db: Database
     exports: Exports
-    exports_source: tuple[int, int, int] | None
+    exports_source: tuple[int, ...] | None
     cache: ResponseCache | None
 
     @classmethod
