@@ -24,7 +24,9 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
     except DBAPIError as error:  # the database refused or could not be reached: nothing was changed
-        print(f"build failed: {str(error.orig or error).strip().splitlines()[0]}", file=sys.stderr)
+        from api.db import error_reason
+
+        print(f"build failed: {error_reason(error)}", file=sys.stderr)
         return 1
     counts = ", ".join(f"{n} {table}" for table, n in dataset.counts().items())
     print(f"built dataset {dataset.version} into {settings.database_url}: {counts}")

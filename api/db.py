@@ -79,8 +79,9 @@ def contains(column: ColumnElement, needle: str) -> ColumnElement[bool]:
     return strpos(column, needle) > 0
 
 
-def _reason(error: DBAPIError) -> str:
-    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+def error_reason(error: DBAPIError) -> str:
+    """The first line of what the driver said (sqlite3 and psycopg alike): a log's or a message's cause."""
+    return str(error.orig or error).strip().splitlines()[0]
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -196,7 +197,7 @@ def current_source(url: str) -> Hashable:
         with _probe(url).connect() as connection:
             schemas = dataset_schemas(connection)
     except DBAPIError as error:
-        raise DatabaseUnavailable(f"cannot reach {make_url(url).render_as_string()}: {_reason(error)}") from error
+        raise DatabaseUnavailable(f"cannot reach {make_url(url).render_as_string()}: {error_reason(error)}") from error
     if not schemas:
         raise DatabaseUnavailable(f"no dataset in {make_url(url).render_as_string()}: run `policy-api build` first")
     return schemas[0]
@@ -240,7 +241,7 @@ class Database:
                 self.document_ids = set(connection.execute(select(Document.id)).scalars())
                 chapters = connection.execute(select(Chapter.id, Chapter.document_id, Chapter.number)).all()
         except DBAPIError as error:  # sqlite3 and psycopg alike: no server, not a database, no tables
-            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {_reason(error)}") from error
+            raise DatabaseUnavailable(f"cannot read the dataset from {make_url(url).render_as_string()}: {error_reason(error)}") from error
         if "dataset_version" not in info:
             raise DatabaseUnavailable("the database holds no dataset version: rebuild it with `policy-api build`")
         self.schema_version: str = info.get("schema_version", "")

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from api import docs, openapi, problems
 from api.config import Settings, get_settings
 from api.cors import ProblemCORSMiddleware
+from api.db import error_reason
 from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
 
     @app.exception_handler(DBAPIError)
     async def _database_down(request: Request, error: DBAPIError) -> Response:
-        cause = "database error: " + str(error.orig or error).strip().splitlines()[0]
+        cause = "database error: " + error_reason(error)
         problem = problems.Problem(503, "the database is unavailable; retry shortly", headers={"Retry-After": "5"}, cause=cause)
         return problems.problem_response(request, problem)
 

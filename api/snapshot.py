@@ -27,7 +27,7 @@ from starlette.requests import Request
 
 from api.cache import ResponseCache
 from api.config import Settings, exports_path
-from api.db import Database, DatabaseUnavailable, current_source
+from api.db import Database, DatabaseUnavailable, current_source, error_reason
 from api.downloads import MANIFEST, Exports, file_version
 from models.tables import DatasetInfo
 
@@ -115,7 +115,7 @@ class Served:
         except DatabaseUnavailable as error:
             return str(error)
         except DBAPIError as error:
-            return f"the database does not answer: {str(error.orig or error).strip().splitlines()[0]}"
+            return f"the database does not answer: {error_reason(error)}"
         return None
 
     async def watch(self) -> None:
