@@ -93,40 +93,39 @@ class LeadUnitFacet(MeasureFacet):
         return self._by_unit(db, where, True)
 
 
-class ChapterFacet(MeasureFacet):
+class TitledFacet(MeasureFacet):
+    """Measures per chapter or per document: the value is the measure's `key` column (named: a
+    mapped attribute held by an instance would act as a descriptor), labelled with the title of that
+    row of `table`; it counts without the filter's `own` fields."""
+
+    key: ClassVar[str]
+    table: ClassVar[Any]
+    own: ClassVar[tuple[str, ...]]
+
+    def scope(self, where: MeasureFilter) -> MeasureFilter:
+        return replace(where, **dict.fromkeys(self.own))
+
+    def grouped(self, db: Database, where: MeasureFilter) -> Counts:
+        key, label = getattr(Measure, self.key), (self.table.title, self.table.title_hans)
+        counted = (
+            select(key, *label, func.count().label("count"))
+            .join(self.table, self.table.id == key)
+            .where(Measure.id.in_(self._ids(db, where)))
+            .group_by(key, *label)
+        )
+        return _ordered(tuple(row.values()) for row in db.all(counted))
+
+
+class ChapterFacet(TitledFacet):
     name = "chapter"
     description = "measures per chapter (chapter id, labelled with its title)"
-
-    def scope(self, where: MeasureFilter) -> MeasureFilter:
-        return replace(where, chapter_id=None, chapter_number=None)
-
-    def grouped(self, db: Database, where: MeasureFilter) -> Counts:
-        label = (Chapter.title, Chapter.title_hans)
-        counted = (
-            select(Measure.chapter_id, *label, func.count().label("count"))
-            .join(Chapter, Chapter.id == Measure.chapter_id)
-            .where(Measure.id.in_(self._ids(db, where)))
-            .group_by(Measure.chapter_id, *label)
-        )
-        return _ordered(tuple(row.values()) for row in db.all(counted))
+    key, table, own = "chapter_id", Chapter, ("chapter_id", "chapter_number")
 
 
-class DocumentFacet(MeasureFacet):
+class DocumentFacet(TitledFacet):
     name = "document"
     description = "measures per document (document id, labelled with its title)"
-
-    def scope(self, where: MeasureFilter) -> MeasureFilter:
-        return replace(where, document=None)
-
-    def grouped(self, db: Database, where: MeasureFilter) -> Counts:
-        label = (Document.title, Document.title_hans)
-        counted = (
-            select(Measure.document_id, *label, func.count().label("count"))
-            .join(Document, Document.id == Measure.document_id)
-            .where(Measure.id.in_(self._ids(db, where)))
-            .group_by(Measure.document_id, *label)
-        )
-        return _ordered(tuple(row.values()) for row in db.all(counted))
+    key, table, own = "document_id", Document, ("document",)
 
 
 MEASURE_FACETS: dict[str, MeasureFacet] = {f.name: f for f in (UnitFacet(), LeadUnitFacet(), ChapterFacet(), DocumentFacet())}
