@@ -45,7 +45,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"export failed: {error}", file=sys.stderr)
         return 1
     try:
-        files = export(db, out, settings.public_base_url)
+        files = export(db, out)  # no base URL inside: one build serves any deployment
     except OSError as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 1

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
     log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$", description="Log level.")
     public_base_url: str = Field("", description="Prefix for links in responses, e.g. https://api.example.org; empty: root-relative links.")
+    # Who compiles and publishes this deployment's dataset, as catalogs and the landing page name
+    # them: whoever runs it, never the county government, which wrote the source document.
+    publisher_name: str = Field(
+        "Lianjiang policy documents open-data project (policy-api)",
+        description="Publisher of the dataset in the catalog, the JSON-LD and the landing page: who runs this deployment.",
+    )
+    publisher_url: str = Field(
+        "", description="The publisher's web page; empty: the deployment's own landing page (PUBLIC_BASE_URL, or the local default)."
+    )
+    contact_email: str = Field("", description="Contact point for the dataset (DCAT contactPoint); empty: the publisher's page only.")
     exports_dir: str = Field(
         "", description="Folder of the open-data dumps; empty: `exports/` beside the SQLite database, or var/exports for other databases."
     )
@@ -65,6 +75,13 @@ class Settings(BaseSettings):
         if self.max_request_line_bytes >= self.max_header_bytes:
             raise ValueError("MAX_REQUEST_LINE_BYTES must be smaller than MAX_HEADER_BYTES")
         return self
+
+
+def absolute_base(settings: Settings) -> str:
+    """The base of the absolute URLs that catalogs and crawlers need (the DCAT catalog, the JSON-LD,
+    the sitemap): PUBLIC_BASE_URL, else the local server's own address. Never the request's Host:
+    a cached answer must not carry whatever host a client sent."""
+    return settings.public_base_url or f"http://127.0.0.1:{settings.port}"
 
 
 def exports_path(settings: Settings) -> Path:

@@ -21,6 +21,7 @@ opened; when they differ, a new build is there and the server should open a new 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import stat
@@ -82,6 +83,10 @@ def contains(column: ColumnElement, needle: str) -> ColumnElement[bool]:
 def error_reason(error: DBAPIError) -> str:
     """The first line of what the driver said (sqlite3 and psycopg alike): a log's or a message's cause."""
     return str(error.orig or error).strip().splitlines()[0]
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -251,6 +256,9 @@ class Database:
                 "rebuild it with `policy-api build`"
             )
         self.version: str = info["dataset_version"]
+        # The release log's dates for this version (seed/releases.py); None: an unreleased build.
+        self.released: dt.date | None = _date(info.get("released"))
+        self.first_released: dt.date | None = _date(info.get("first_released"))
         self.unit_by_id = {unit["id"]: unit for unit in self.units}
         self.unit_names = self._unit_names()
         # What a chapter filter may name: an id, or a number alone or within a document.

@@ -23,9 +23,9 @@ import orjson
 from api import collections
 from api.db import Database
 from api.downloads import MANIFEST
+from api.metadata import LICENCE, SOURCE
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
-from api.routes.root import LICENCE, SOURCE
 from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
 from models.scripts import Script
 
@@ -152,8 +152,8 @@ def _datapackage(version: str, script: Script, csv_files: dict[str, tuple[Export
     }
 
 
-def _write_script(writer: Writer, db: Database, base_url: str, script: Script) -> None:
-    present = Presenter(base_url, script)
+def _write_script(writer: Writer, db: Database, script: Script) -> None:
+    present = Presenter("", script)  # root-relative links: the files hold no deployment's address
     meta = {"dataset_version": db.version, "script": script.value}
     csv_files = {}
     for name, fetch in COLLECTIONS.items():
@@ -202,7 +202,7 @@ def _sha256sums(files: list[ExportFile]) -> bytes:
     return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name)).encode()
 
 
-def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
+def export(db: Database, out: Path) -> list[ExportFile]:
     """Write every dump into `out`, replacing what was there only once all are written."""
     from seed.build import copy_tables, write_sqlite  # the build's modules stay out of the server
 
@@ -213,7 +213,7 @@ def export(db: Database, out: Path, base_url: str = "") -> list[ExportFile]:
     try:
         writer = Writer(staging)
         for script in Script:
-            _write_script(writer, db, base_url, script)
+            _write_script(writer, db, script)
         write_sqlite(staging / SQLITE_NAME, lambda connection: copy_tables(db.engine, connection))
         writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The database itself, both scripts.")
         writer.add(

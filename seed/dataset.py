@@ -17,6 +17,7 @@ from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Docu
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
+from seed.releases import RELEASES_PATH, load_releases, release_of
 from seed.restore import restore
 from seed.units import Registry
 
@@ -59,20 +60,29 @@ class Dataset:
     search_texts: list[SearchText] = field(default_factory=list)
     gram_counts: list[dict] = field(default_factory=list)
     version: str = ""
+    # From the release log: this version's release date, and the first release's (None: unreleased).
+    released: str | None = None
+    first_released: str | None = None
 
     def tables(self) -> list[list[SQLModel]]:
-        return [getattr(self, f.name) for f in fields(self) if f.name != "version"]
+        return [getattr(self, name) for name in self._table_names()]
 
     def counts(self) -> dict[str, int]:
         """Rows per table (the fields are named after the tables)."""
-        return {f.name: len(getattr(self, f.name)) for f in fields(self) if f.name != "version"}
+        return {name: len(getattr(self, name)) for name in self._table_names()}
+
+    def _table_names(self) -> list[str]:
+        return [f.name for f in fields(self) if f.type.startswith("list[")]
 
     def content(self) -> list[list[SQLModel]]:
         """The tables that hold the data; the rest is derived from them."""
         return self.tables()[:6]
 
     def info(self) -> list[DatasetInfo]:
-        return [DatasetInfo(key="dataset_version", value=self.version), DatasetInfo(key="schema_version", value=SCHEMA_VERSION)]
+        facts = {"dataset_version": self.version, "schema_version": SCHEMA_VERSION}
+        if self.released:
+            facts |= {"released": self.released, "first_released": self.first_released}
+        return [DatasetInfo(key=key, value=value) for key, value in facts.items()]
 
 
 def _document_rows(path: Path, registry: Registry, errata_path: Path) -> tuple[Document, list, list, list, list, Counter]:
@@ -276,9 +286,12 @@ def load(
     paths: list[Path],
     registry: Registry | None = None,
     errata_path: Path = errata_module.ERRATA_PATH,
+    releases_path: Path = RELEASES_PATH,
 ) -> Dataset:
-    """Every table's rows for the documents at `paths`, in a deterministic order."""
+    """Every table's rows for the documents at `paths`, in a deterministic order, and the
+    version's release dates when the release log has a record of it."""
     registry = registry or Registry.load()
+    releases = load_releases(releases_path)  # a malformed log fails the build before anything is written
     dataset = Dataset([], [], [], [], [], [])
     usage: Counter = Counter()
     for path in sorted(paths):
@@ -294,6 +307,9 @@ def load(
     dataset.units = _unit_rows(registry, usage)
     dataset.search_grams, dataset.search_texts, dataset.gram_counts = search_index(dataset.measures)
     dataset.version = content_version(dataset.content())
+    release = release_of(dataset.version, releases)
+    if release is not None:
+        dataset.released, dataset.first_released = release.date.isoformat(), releases[0].date.isoformat()
     return dataset
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.deps import DB, Rep, presenter
+from api.metadata import LICENCE, SOURCE
 from api.openapi import response_header
 from api.problems import Problem as ProblemError
 from api.responses import finish
@@ -14,16 +15,6 @@ from api.snapshot import snapshot_of
 from models.schemas import Health, Problem, Ready, Root
 
 router = APIRouter(tags=["meta"])
-
-LICENCE = {
-    "id": "CC0-1.0",
-    "name": "Creative Commons Zero v1.0 Universal",
-    "url": "https://creativecommons.org/publicdomain/zero/1.0/",
-    "note": "The documents are official administrative documents of Chinese state organs, which Article 5 of the "
-    "Copyright Law of the PRC excludes from copyright. The compilation (structure, corrections, unit registry, "
-    "translations) is dedicated to the public domain under CC0 1.0.",
-}
-SOURCE = "Lianjiang County People's Government (Fujian, China); a Traditional-script copy, restored as documented in the corrections."
 
 
 ROOT_HEADERS = {
