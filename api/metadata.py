@@ -61,3 +61,8 @@ class Publisher:
 
 def publisher(settings: Settings) -> Publisher:
     return Publisher(settings.publisher_name, settings.publisher_url or f"{absolute_base(settings)}/", settings.contact_email)
+
+
+def download_url(settings: Settings, name: str) -> str:
+    """The absolute URL of the download `name` (a name from /v1/exports), for catalogs and crawlers."""
+    return f"{absolute_base(settings)}/v1/exports/{name}"
