@@ -158,13 +158,17 @@ def replayed(reply: h.Reply) -> list[tuple[str, str]]:
     return [(name, value) for name, value in reply.headers.items() if name not in PER_RESPONSE]
 
 
-def at_once(duration: float, *targets: tuple[str, int]) -> list[h.WrkResult]:
-    """One wrk per (url, server pid), all started together; each result carries its server's CPU."""
+def at_once(
+    duration: float, *targets: tuple[str, int], script: Path | None = None, script_args: list[list[str]] | None = None
+) -> list[h.WrkResult]:
+    """One wrk per (url, server pid), all started together; each result carries its server's CPU.
+    With `script`, each wrk runs it with its own arguments (`script_args`, one list per target)."""
     results: list[h.WrkResult | BaseException] = [RuntimeError("not run")] * len(targets)
 
     def drive(index: int, url: str, pid: int) -> None:
         try:
-            results[index] = h.wrk(url, duration, pid, connections=16)
+            arguments = script_args[index] if script_args else None
+            results[index] = h.wrk(url, duration, pid, connections=16, script=script, script_args=arguments)
         except BaseException as error:  # handed to the main thread below
             results[index] = error
 

@@ -7,12 +7,16 @@ Each is an ASGI app factory, served as `uvicorn --app-dir bench --factory refere
 - `bare_our_headers`: `bare` with the response headers our API sends (bench/paired.py);
 - `fastapi_bytes`: a FastAPI route sending the same fixed bytes;
 - `fastapi_models`: a FastAPI route building 20 pydantic response models per request;
-- `sqlmodel_sync`: the tutorial way, a sync `def` route running a SQLModel query per request.
+- `sqlmodel_sync`: the tutorial way, a sync `def` route running a SQLModel query per request;
+- `framework_ceiling`: our own app, from its factory, with each list endpoint's body replaced by a
+  fixed small response: what FastAPI, our dependencies and our middleware cost before any of our
+  work (bench/varied.py).
 
 Configuration comes from the environment, set by `harness.spawn_reference`:
 BENCH_BODIES (a JSON file mapping "path?query" to a file of response bytes),
 BENCH_HEADERS (for `bare_our_headers`: a JSON file mapping "path?query" to [name, value] pairs) and
-BENCH_DATABASE (the SQLite file the API serves).
+BENCH_DATABASE (the SQLite file the API serves); `framework_ceiling` reads our settings
+(DATABASE_URL, ...) as our app does.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the annotations of routes
@@ -186,3 +190,60 @@ def sqlmodel_sync():
         return session.exec(query).all()
 
     return app
+
+
+CEILING_BODY = b'{"data":[]}'
+
+
+def framework_ceiling():
+    """Our app as `api.main.create_app` makes it (routes, parameters, dependencies, middleware,
+    settings, lifespan), with the body of every list endpoint (JSON and CSV operations alike)
+    replaced by `CEILING_BODY`: the parameters are still declared, parsed and validated by FastAPI
+    exactly as ours, and the middleware still wraps the response. Ours over this is the cost of what
+    our list endpoints do themselves."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+    from starlette.responses import Response
+
+    from api import main
+
+    def fixed_body(endpoint):
+        # The same signature, annotations resolved (the route modules' are strings), and the same
+        # kind of callable: a sync `def` runs in the thread pool as ours does.
+        def fixed(**_values):
+            return Response(CEILING_BODY, media_type="application/json")
+
+        async def fixed_async(**_values):
+            return Response(CEILING_BODY, media_type="application/json")
+
+        stub = fixed_async if inspect.iscoroutinefunction(endpoint) else fixed
+        stub.__signature__ = inspect.signature(endpoint, eval_str=True)
+        stub.__name__ = endpoint.__name__
+        return stub
+
+    routes = [route for router in _routers() for route in router.routes if isinstance(route, APIRoute)]
+    lists = {route.name for route in routes if "data" in getattr(route.response_model, "model_fields", {})}
+    replaced = 0
+    for route in routes:
+        if route.name in lists or route.name.removesuffix("_csv") in lists:
+            route.endpoint = fixed_body(route.endpoint)
+            replaced += 1
+    if not replaced:
+        raise RuntimeError("no list endpoint found to replace: has api/routes changed?")
+    # A new app: FastAPI builds an included route's handler from its endpoint when it first routes
+    # a request, so this app's handlers are built from the replaced endpoints.
+    return main.create_app()
+
+
+def _routers():
+    """The APIRouters of api/routes, which api.main includes."""
+    import importlib
+    import pkgutil
+
+    import api.routes
+
+    for module in pkgutil.iter_modules(api.routes.__path__):
+        router = getattr(importlib.import_module(f"api.routes.{module.name}"), "router", None)
+        if router is not None:
+            yield router
