@@ -9,6 +9,7 @@ stylesheet: no script runs, and the Content-Security-Policy says so.
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.negotiation import Representation
+from api.negotiation import Representation, negotiation_of
+from api.problems import TYPES, Problem
 from api.responses import finish
 from models.scripts import Script, to_hans
 
@@ -87,6 +89,8 @@ WORDS_HANT = {
     "spec": "OpenAPI 描述",
     "home": "首頁",
     "as_json": "JSON",
+    "error": "請求無法完成",
+    "error_type": "這類錯誤的說明",
 }
 WORDS = {Script.hant: WORDS_HANT, Script.hans: {key: to_hans(text) for key, text in WORDS_HANT.items()}}
 SCRIPT_NAMES = {Script.hant: "繁體", Script.hans: "简体"}  # each in its own script, whatever the page's
@@ -129,6 +133,26 @@ def page_context(request: Request, representation: Representation) -> dict:
         "scripts": script_links(request, base),
         "explicit_script": explicit,
     }
+
+
+def error_page(request: Request, problem: Problem) -> Response:
+    """A problem as a page, for a person: its status, what went wrong and a link to what the type
+    means. In the script the headers negotiate (the query's may be what was wrong)."""
+    script = negotiation_of(request.scope).script
+    base = request.app.state.settings.public_base_url
+    body = templates.get_template("error.html").render(
+        lang=script.language_tag,
+        words=WORDS[script],
+        base=base,
+        link=lambda path, **params: f"{base}{path}",
+        scripts=[],
+        status=problem.status,
+        phrase=HTTPStatus(problem.status).phrase,
+        detail=problem.detail,
+        type=TYPES.get(problem.status),
+    )
+    headers = {**PAGE_HEADERS, "Cache-Control": "no-store", **problem.headers}
+    return Response(body.encode("utf-8"), problem.status, headers, media_type=HTML_MEDIA_TYPE)
 
 
 def html_response(request: Request, template: str, representation: Representation | None, **context: object) -> Response:

@@ -2,28 +2,51 @@
 a readable page, a page per problem type, and their stylesheet.
 
 The search and the unit filter are the API's own (api/routes/measures.measure_filter and
-api/collections), so a page and `/v1/measures` always agree; bad input is the API's problem.
+api/collections), so a page and `/v1/measures` always agree; bad input is the API's problem, shown
+as a page (PageRoute).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from api import collections, jsonld
 from api.db import Database
 from api.deps import DB, Rep, presenter
 from api.metadata import AUTHOR, DESCRIPTION, LICENCE, TITLE, publisher
-from api.pages import html_response, page_context, stylesheet_response
+from api.pages import error_page, html_response, page_context, stylesheet_response
 from api.problem_help import BY_NAME
-from api.problems import TYPES, not_found
+from api.problems import TYPES, Problem, from_validation, not_found
 from api.routes.measures import measure_filter, with_matches
 from api.snapshot import snapshot_of
 
-router = APIRouter(include_in_schema=False)
+
+class PageRoute(APIRoute):
+    """A page's route: its bad input (a parameter, an unknown unit or document) is answered with an
+    error page, for the person who followed a link or sent a form, rather than problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as problem:
+                return error_page(request, problem)
+            except RequestValidationError as error:
+                return error_page(request, from_validation(error))
+
+        return page_handler
+
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 STYLESHEET_PATH = "/assets/site.css"
 # As in /v1/measures, but a form sends its empty fields (`q=&unit=`), which mean "no filter" here.

@@ -131,18 +131,38 @@ def test_what_a_visitor_typed_is_echoed_only_escaped(client):
     assert page(response).xpath("//input[@name='q']/@value") == [typed]
 
 
+def error_page(response, status: int) -> html.HtmlElement:
+    """An error page: the status, the pages' headers, never stored, and a link to its type's page."""
+    assert response.status_code == status
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    root = html.fromstring(response.content)
+    assert root.xpath(f"//a[@href='{TYPES[status]}']")
+    return root
+
+
 @pytest.mark.parametrize(
-    ("params", "status", "parameter"),
+    ("params", "status", "detail"),
     [
-        ({"unit": "no-such-unit"}, 404, None),
-        ({"script": "tc"}, 400, "script"),
-        ({"q": "字" * 101}, 400, "q"),
-        ({"unit": "x" * 101}, 400, "unit"),
-        ({"page": "2"}, 400, "page"),
+        ({"unit": "no-such-unit"}, 404, "no unit with the id, name, alias or designation 'no-such-unit'"),
+        ({"script": "tc"}, 400, "script: expected 'hant' or 'hans'"),
+        ({"q": "字" * 101}, 400, "q: expected String should have at most 100 characters"),
+        ({"unit": "x" * 101}, 400, "unit: expected String should have at most 100 characters"),
+        ({"page": "2"}, 400, "unknown query parameter 'page'"),
     ],
 )
-def test_bad_input_is_the_apis_problem(client, params, status, parameter):
-    assert_problem(client.get("/", params=params), status, parameter=parameter)
+def test_bad_input_is_the_apis_problem_shown_as_a_page(client, params, status, detail):
+    root = error_page(client.get("/", params=params), status)
+    assert detail in root.text_content()
+
+
+def test_an_error_page_is_in_the_negotiated_script_and_escapes_what_was_sent(client):
+    response = client.get("/", params={"unit": "<script>alert(1)</script>"}, headers={"Accept-Language": "zh-CN"})
+    root = error_page(response, 404)
+    assert "<script>alert" not in response.text
+    assert root.get("lang") == "zh-Hans"
 
 
 def test_the_script_switch_and_accept_language_give_simplified_pages(client):
@@ -189,8 +209,9 @@ def test_document_page_in_simplified(client):
     assert root.findtext(".//h1") == client.get(f"/v1/documents/{DOCUMENT}", params={"script": "hans"}).json()["title"]
 
 
-def test_unknown_document_page_is_a_404_problem(client):
-    assert_problem(client.get("/documents/no-such-document"), 404)
+def test_unknown_document_page_is_a_404_page(client):
+    root = error_page(client.get("/documents/no-such-document"), 404)
+    assert "no document with id 'no-such-document'" in root.text_content()
 
 
 @pytest.mark.parametrize("status", sorted(TYPES))
@@ -207,8 +228,12 @@ def test_a_problems_type_is_the_page_of_its_status(client):
     assert page(client.get(problem["type"])).findtext(".//h1") == "404 Not Found"
 
 
-def test_unknown_problem_type_is_a_404(client):
-    assert_problem(client.get("/problems/no-such-problem"), 404)
+def test_unknown_problem_type_is_a_404_page(client):
+    error_page(client.get("/problems/no-such-problem"), 404)
+
+
+def test_paths_that_are_no_page_stay_problem_json(client):
+    assert_problem(client.get("/documents/no-such-document/chapters"), 404)
 
 
 def test_the_stylesheet_is_served_from_this_server(client):

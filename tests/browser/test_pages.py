@@ -154,9 +154,24 @@ def test_accept_language_chooses_the_script_by_default(live_server, watched):
 def test_no_serious_or_critical_accessibility_violation(live_server, watched, path):
     page = watched.page
     page.goto(f"{live_server.url}{path}")
+    assert serious_violations(page) == []
+    watched.assert_clean()
+
+
+def serious_violations(page) -> list[tuple]:
     violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def test_an_error_page_is_accessible_too(live_server, watched):
+    page = watched.page
+    response = page.goto(f"{live_server.url}/?unit=no-such-unit")
+    assert response.status == 404
+    assert "no-such-unit" in page.locator("main").inner_text()
+    assert serious_violations(page) == []
+    # Chromium logs the page's own status as a console error; nothing else may appear.
+    assert watched.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    watched.errors.clear()
     watched.assert_clean()
 
 
