@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,11 @@ def _serve(args: argparse.Namespace) -> int:
     from api.logs import log_config
 
     settings = get_settings()
+    # The app's own settings (read again by each worker) must name the port it serves on: the
+    # absolute URLs of the JSON-LD, the catalog and the sitemap use it when PUBLIC_BASE_URL is empty.
+    port = args.port or settings.port
+    os.environ["PORT"] = str(port)
+    get_settings.cache_clear()
     url = settings.database_url
     if url == DEFAULT_DATABASE_URL and not DEFAULT_DATABASE_PATH.exists():
         print(f"{DEFAULT_DATABASE_PATH} does not exist yet: building it", file=sys.stderr)
@@ -80,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "api.main:app",
         host=args.host or settings.host,
-        port=args.port or settings.port,
+        port=port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),

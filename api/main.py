@@ -20,7 +20,7 @@ from api.db import error_reason
 from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
-from api.routes import chapters, discovery, documents, exports, measure_units, measures, root, units
+from api.routes import chapters, discovery, documents, exports, measure_units, measures, pages, root, units
 from api.slashes import SlashRedirect
 from api.snapshot import Served
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         measure_units.router,
         units.router,
         exports.router,
+        pages.router,
     ):
         app.include_router(router)
     problems.install(app)

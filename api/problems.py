@@ -110,7 +110,8 @@ def _received(value: object) -> str | None:
     return None
 
 
-def _from_validation(error: RequestValidationError) -> Problem:
+def from_validation(error: RequestValidationError) -> Problem:
+    """The 400 problem for FastAPI's validation errors (also the pages' error page, api/routes/pages.py)."""
     errors = []
     for item in error.errors():
         location, *names = item.get("loc", ("query",))
@@ -128,7 +129,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> Response:
-        return problem_response(request, _from_validation(error))
+        return problem_response(request, from_validation(error))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:

@@ -1,18 +1,23 @@
-"""What crawlers and API tooling look for first: robots.txt, the API catalog at
-/.well-known/api-catalog (RFC 9727) and the `service-desc`/`service-doc` links (RFC 8631) that
-`GET /v1` also sends in its Link header.
+"""What crawlers and API tooling look for first: robots.txt, the sitemap of the pages for people,
+the API catalog at /.well-known/api-catalog (RFC 9727) and the `service-desc`/`service-doc` links
+(RFC 8631) that `GET /v1` also sends in its Link header.
 
 Every URL comes from PUBLIC_BASE_URL, never from the request's Host, so that no cached answer can
-carry another host; with the setting empty, they are root-relative references, which RFC 9264
-resolves against the linkset's own URL.
+carry another host; with the setting empty, the catalog's are root-relative references, which
+RFC 9264 resolves against the linkset's own URL, and those of robots.txt and the sitemap, which
+must be absolute, are the local server's (api/config.absolute_base).
 """
 
 from __future__ import annotations
+
+from xml.etree import ElementTree
 
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from api.config import absolute_base
+from api.deps import DB
 from api.openapi import header_refs
 from api.responses import finish
 from api.routes.common import PROBLEM_400, finished_responses
@@ -26,7 +31,11 @@ API_CATALOG_MEDIA_TYPE = f'{LINKSET_MEDIA_TYPE}; profile="https://www.rfc-editor
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json"
 # The catalog and robots.txt have no script to negotiate: no Content-Language.
 UNSCRIPTED_HEADERS = header_refs("ETag", "Cache-Control", "Vary")
-ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
+SITEMAP_PATH = "/sitemap.xml"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"  # the alternates of a page in the other script
+ElementTree.register_namespace("", SITEMAP_NS)  # (a process-wide registry: the prefixes written)
+ElementTree.register_namespace("xhtml", XHTML_NS)
 
 
 def service_targets(base: str) -> dict[str, tuple[str, str]]:
@@ -66,5 +75,29 @@ def get_api_catalog(request: Request) -> Response:
 
 @router.get("/robots.txt", include_in_schema=False)
 def robots_txt(request: Request) -> Response:
-    """Everything may be crawled: the API is public and read-only."""
-    return finish(request, ROBOTS_TXT, "text/plain; charset=utf-8")
+    """Everything may be crawled: the API is public and read-only. The sitemap lists the pages."""
+    sitemap = absolute_base(request.app.state.settings) + SITEMAP_PATH
+    return finish(request, f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n".encode(), "text/plain; charset=utf-8")
+
+
+def sitemap(base: str, document_ids: list[str], lastmod: str | None) -> bytes:
+    """The sitemap (sitemaps.org 0.9) of the pages for people: the landing page and each document's,
+    each with its two scripts as alternates (hreflang)."""
+    urlset = ElementTree.Element(f"{{{SITEMAP_NS}}}urlset")
+    for path in ["/", *(f"/documents/{document_id}" for document_id in document_ids)]:
+        url = ElementTree.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+        ElementTree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = base + path
+        if lastmod:
+            ElementTree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod
+        for script, language in (("hant", "zh-Hant"), ("hans", "zh-Hans")):
+            attributes = {"rel": "alternate", "hreflang": language, "href": f"{base}{path}?script={script}"}
+            ElementTree.SubElement(url, f"{{{XHTML_NS}}}link", attributes)
+    return ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)
+
+
+@router.get(SITEMAP_PATH, include_in_schema=False)
+def sitemap_xml(request: Request, db: DB) -> Response:
+    """The sitemap, its URLs absolute (PUBLIC_BASE_URL), `lastmod` the release date when released."""
+    lastmod = db.released.isoformat() if db.released else None
+    body = sitemap(absolute_base(request.app.state.settings), sorted(db.document_ids), lastmod)
+    return finish(request, body, "application/xml; charset=utf-8")

@@ -1,7 +1,9 @@
-"""What crawlers and API tooling find: robots.txt, the API catalog (RFC 9727) and the service links
-of /v1 (RFC 8631), whose URLs never come from the request's Host."""
+"""What crawlers and API tooling find: robots.txt, the sitemap, the API catalog (RFC 9727) and the
+service links of /v1 (RFC 8631), whose URLs never come from the request's Host."""
 
 from __future__ import annotations
+
+from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +15,9 @@ CATALOG = "/.well-known/api-catalog"
 CATALOG_TYPE = 'application/linkset+json; profile="https://www.rfc-editor.org/info/rfc9727"'
 HOSTILE_HOST = {"Host": "evil.example"}
 BASE = "https://api.example.org"
+LOCAL = "http://127.0.0.1:8000"  # absolute_base without PUBLIC_BASE_URL, on the default port
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+DOCUMENT_PAGE = "/documents/lianzhengzong-2021-127"
 
 
 def catalog_of(base: str) -> dict:
@@ -70,19 +75,44 @@ def test_the_catalog_points_to_what_is_served(client):
     assert client.get(entry["service-doc"][0]["href"]).status_code == 200
 
 
-def test_robots_txt_allows_everything(client):
+def test_robots_txt_allows_everything_and_names_the_sitemap(client):
     response = client.get("/robots.txt")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
-    assert response.text == "User-agent: *\nAllow: /\n"
+    assert response.text == f"User-agent: *\nAllow: /\nSitemap: {LOCAL}/sitemap.xml\n"
     assert response.headers["cache-control"] == "public, max-age=3600"
+
+
+def sitemap_of(response) -> dict[str, str | None]:
+    """The sitemap's pages: {loc: lastmod}."""
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/xml; charset=utf-8"
+    urlset = ElementTree.fromstring(response.content)
+    assert urlset.tag == f"{SITEMAP}urlset"
+    return {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in urlset.findall(f"{SITEMAP}url")}
+
+
+def test_sitemap_lists_the_landing_and_document_pages_with_the_release_date(client, db):
+    (released,) = db.execute("select value from dataset_info where key = 'released'").fetchone()
+    assert sitemap_of(client.get("/sitemap.xml")) == {f"{LOCAL}/": released, f"{LOCAL}{DOCUMENT_PAGE}": released}
+
+
+def test_the_sitemaps_pages_are_served(client):
+    for loc in sitemap_of(client.get("/sitemap.xml")):
+        response = client.get(loc.removeprefix(LOCAL))
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+
+
+def test_robots_txt_and_sitemap_take_their_urls_from_the_public_base_url(public_client):
+    assert public_client.get("/robots.txt", headers=HOSTILE_HOST).text.endswith(f"Sitemap: {BASE}/sitemap.xml\n")
+    assert set(sitemap_of(public_client.get("/sitemap.xml", headers=HOSTILE_HOST))) == {f"{BASE}/", f"{BASE}{DOCUMENT_PAGE}"}
 
 
 def test_robots_txt_is_not_in_the_spec(client):
     assert "/robots.txt" not in client.get("/openapi.json").json()["paths"]
 
 
-@pytest.mark.parametrize("path", [CATALOG, "/robots.txt"])
+@pytest.mark.parametrize("path", [CATALOG, "/robots.txt", "/sitemap.xml"])
 def test_head_answers_the_get_headers_without_a_body(client, path):
     get, head = client.get(path), client.head(path)
     assert head.status_code == 200 and head.content == b""
@@ -90,7 +120,7 @@ def test_head_answers_the_get_headers_without_a_body(client, path):
         assert head.headers[name] == get.headers[name], name
 
 
-@pytest.mark.parametrize("path", [CATALOG, "/robots.txt", "/v1"])
+@pytest.mark.parametrize("path", [CATALOG, "/robots.txt", "/sitemap.xml", "/v1"])
 def test_a_matching_etag_gets_a_304(client, path):
     etag = client.get(path).headers["etag"]
     response = client.get(path, headers={"If-None-Match": etag})
@@ -98,7 +128,7 @@ def test_a_matching_etag_gets_a_304(client, path):
     assert response.headers["etag"] == etag
 
 
-@pytest.mark.parametrize("path", [CATALOG, "/robots.txt", "/v1"])
+@pytest.mark.parametrize("path", [CATALOG, "/robots.txt", "/sitemap.xml", "/", DOCUMENT_PAGE, "/v1"])
 def test_the_host_header_never_changes_a_url(client, path):
     plain = client.get(path)
     hostile = client.get(path, headers=HOSTILE_HOST)

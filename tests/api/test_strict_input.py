@@ -119,11 +119,16 @@ def test_every_route_redirects_without_its_slash(client, path, location):
     assert (response.status_code, response.headers["location"]) == (308, location)
 
 
-@pytest.mark.parametrize("path", ["/v1/nope/", "/", "//evil.example/", "//evil.example/v1/measures/"])
+@pytest.mark.parametrize("path", ["/v1/nope/", "/nope/", "//evil.example/", "//evil.example/v1/measures/"])
 def test_no_redirect_where_no_route_would_answer(client, path):
     response = client.get(f"http://testserver{path}", headers=HOSTILE_HOST, follow_redirects=False)
     assert_problem(response, 404)
     assert "location" not in response.headers
+
+
+def test_the_landing_page_is_not_redirected(client):
+    response = client.get("http://testserver/", headers=HOSTILE_HOST, follow_redirects=False)
+    assert response.status_code == 200 and "location" not in response.headers
 
 
 def test_a_write_is_redirected_with_its_method_then_refused(client):
