@@ -204,7 +204,7 @@ def _sha256sums(files: list[ExportFile]) -> bytes:
 
 def export(db: Database, out: Path) -> list[ExportFile]:
     """Write every dump into `out`, replacing what was there only once all are written."""
-    from seed.build import copy_tables, write_sqlite  # the build's modules stay out of the server
+    from seed.build import write_download  # the build's modules stay out of the server
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,8 +214,8 @@ def export(db: Database, out: Path) -> list[ExportFile]:
         writer = Writer(staging)
         for script in Script:
             _write_script(writer, db, script)
-        write_sqlite(staging / SQLITE_NAME, lambda connection: copy_tables(db.engine, connection))
-        writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The database itself, both scripts.")
+        write_download(staging / SQLITE_NAME, db.engine)
+        writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The data as one SQLite database, both scripts.")
         writer.add(
             SUMS_NAME, _sha256sums(writer.files), "text/plain; charset=utf-8", None, None, "sha256 of every other file (sha256sum -c)."
         )
