@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from api import collections
+from api.datasette import datasette_metadata
 from api.db import Database
 from api.downloads import MANIFEST
 from api.metadata import LICENCE, SOURCE
@@ -30,6 +31,7 @@ from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
 from models.scripts import Script
 
 SQLITE_NAME = "policy.sqlite3"
+DATASETTE_NAME = "metadata.json"  # beside SQLITE_NAME: `datasette policy.sqlite3 -m metadata.json`
 SUMS_NAME = "SHA256SUMS"
 JSON_MEDIA_TYPE = "application/json"
 
@@ -204,7 +206,7 @@ def _sha256sums(files: list[ExportFile]) -> bytes:
 
 def export(db: Database, out: Path) -> list[ExportFile]:
     """Write every dump into `out`, replacing what was there only once all are written."""
-    from seed.build import copy_tables, write_sqlite  # the build's modules stay out of the server
+    from seed.build import DOWNLOAD_MODELS, write_download  # the build's modules stay out of the server
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,8 +216,10 @@ def export(db: Database, out: Path) -> list[ExportFile]:
         writer = Writer(staging)
         for script in Script:
             _write_script(writer, db, script)
-        write_sqlite(staging / SQLITE_NAME, lambda connection: copy_tables(db.engine, connection))
-        writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The database itself, both scripts.")
+        write_download(staging / SQLITE_NAME, db.engine)
+        writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The data as one SQLite database, both scripts.")
+        datasette = datasette_metadata(Path(SQLITE_NAME).stem, [model.__table__ for model in DOWNLOAD_MODELS], DESCRIPTIONS)
+        writer.add(DATASETTE_NAME, _json(datasette), JSON_MEDIA_TYPE, None, None, f"Datasette metadata for {SQLITE_NAME} (datasette -m).")
         writer.add(
             SUMS_NAME, _sha256sums(writer.files), "text/plain; charset=utf-8", None, None, "sha256 of every other file (sha256sum -c)."
         )

@@ -42,63 +42,62 @@ def field(path: str, type_: str = "string", description: str = "", name: str | N
     return Column(name or path.replace(".", "_"), get, type_, description, of=keys[0])
 
 
+JOINED = f", separated by '{MULTI_SEPARATOR}'"  # ends the description of a joined column
+
+
 def joined(name: str, get: Callable[[dict[str, Any]], Iterable[Any]], description: str, of: str = "") -> Column:
-    return Column(
-        name,
-        lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)),
-        "string",
-        f"{description}, separated by '{MULTI_SEPARATOR}'",
-        of=of,
-    )
+    return Column(name, lambda item: MULTI_SEPARATOR.join(str(v) for v in get(item)), "string", description + JOINED, of=of)
 
 
-POSITION = [
-    field("source.line", "integer", "1-based line in the source"),
-    field("source.start", "integer", "offset of the first character in the restored text"),
-    field("source.end", "integer", "offset after the last character in the restored text"),
-    field("source.raw_start", "integer", "offset of the first character in the source as received"),
-    field("source.raw_end", "integer", "offset after the last character in the source as received"),
-]
+# Where a record stands in its source (models/tables.py SourcePosition), by the database's names.
+POSITION_DESCRIPTIONS = {
+    "line": "1-based line in the source",
+    "start": "offset of the first character in the restored text",
+    "end": "offset after the last character in the restored text",
+    "raw_start": "offset of the first character in the source as received",
+    "raw_end": "offset after the last character in the source as received",
+}
+POSITION = [field(f"source.{name}", "integer", description) for name, description in POSITION_DESCRIPTIONS.items()]
 
 COLUMNS: dict[str, list[Column]] = {
     "documents": [
         field("id", description="stable document id"),
         field("number", description="document number"),
-        field("title"),
-        field("issuer"),
+        field("title", description="document title"),
+        field("issuer", description="issuing body"),
         field("issued_on", "date", "issue date"),
         field("issued_on_text", description="issue date as written"),
         joined("recipients", lambda d: d["recipients"], "addressees in order"),
-        field("notice"),
+        field("notice", description="the covering notice that sends the document out"),
         field("adopted_by", description="body that adopted the document"),
-        field("preamble"),
-        field("counts.chapters", "integer", name="chapter_count"),
-        field("counts.measures", "integer", name="measure_count"),
-        field("counts.units", "integer", name="unit_count"),
-        field("counts.corrections", "integer", name="correction_count"),
-        field("counts.errata", "integer", name="erratum_count"),
+        field("preamble", description="text before the first chapter"),
+        field("counts.chapters", "integer", "number of chapters", name="chapter_count"),
+        field("counts.measures", "integer", "number of measures", name="measure_count"),
+        field("counts.units", "integer", "number of responsible units it names", name="unit_count"),
+        field("counts.corrections", "integer", "number of corrections of the damaged copy", name="correction_count"),
+        field("counts.errata", "integer", "number of errata of the original", name="erratum_count"),
         field("source.name", description="file name of the source as received"),
         field("source.sha256", description="sha256 of the source as received"),
         field("links.self", name="url", description="API URL"),
     ],
     "chapters": [
         field("id", description="stable chapter id"),
-        field("document_id"),
-        field("number", "integer"),
+        field("document_id", description="the document (documents.id)"),
+        field("number", "integer", "chapter number, from 1"),
         field("numeral", description="numeral as written"),
-        field("title"),
-        field("measure_count", "integer"),
+        field("title", description="chapter title"),
+        field("measure_count", "integer", "number of measures in the chapter"),
         *POSITION,
         field("links.self", name="url", description="API URL"),
     ],
     "measures": [
         field("id", description="stable measure id"),
-        field("document_id"),
-        field("chapter_id"),
-        field("number", "integer"),
-        field("chapter_number", "integer"),
+        field("document_id", description="the document (documents.id)"),
+        field("chapter_id", description="the chapter (chapters.id)"),
+        field("number", "integer", "measure number, from 1 through the document"),
+        field("chapter_number", "integer", "number of its chapter"),
         field("title", description="text before the first 。"),
-        field("body"),
+        field("body", description="text after the first 。, the responsible-unit list left out"),
         field("text", description="title, 。 and body"),
         field("responsibility", description="responsible-unit list as written"),
         joined("unit_ids", lambda m: (u["unit_id"] for u in m["units"]), "responsible unit ids in listed order", of="units"),
@@ -108,22 +107,22 @@ COLUMNS: dict[str, list[Column]] = {
     ],
     "units": [
         field("id", description="stable unit id"),
-        field("name"),
-        field("kind"),
+        field("name", description="canonical name as the documents write it"),
+        field("kind", description="what sort of unit it is: county_department, party_organ, public_institution, …"),
         joined("aliases", lambda u: u["aliases"], "other names"),
         joined("designations", lambda u: (d["name"] for d in u["designations"]), "other capacities the unit acts in"),
         field("curated.full_name", name="full_name", description="curated: standard expansion of the name"),
         field("curated.name_en", name="name_en", description="curated: unofficial English translation"),
-        field("measure_count", "integer"),
-        field("lead_count", "integer"),
+        field("measure_count", "integer", "number of measures that list the unit"),
+        field("lead_count", "integer", "number of measures that list it first"),
         field("links.self", name="url", description="API URL"),
     ],
     "measure_units": [
-        field("measure_id"),
-        field("document_id"),
-        field("measure_number", "integer"),
+        field("measure_id", description="the measure (measures.id)"),
+        field("document_id", description="the document (documents.id)"),
+        field("measure_number", "integer", "the measure's number"),
         field("position", "integer", "1 = listed first"),
-        field("unit_id"),
+        field("unit_id", description="the unit (units.id)"),
         field("name", description="the unit's canonical name"),
         field("text", description="the entry exactly as written"),
         field("designation", description="the capacity the unit acts in here, if written"),
@@ -131,20 +130,20 @@ COLUMNS: dict[str, list[Column]] = {
         *POSITION,
     ],
     "corrections": [
-        field("id"),
-        field("document_id"),
+        field("id", description="stable correction or erratum id"),
+        field("document_id", description="the document (documents.id)"),
         field("category", description="correction (change from the damaged copy) or erratum (kept as published)"),
-        field("kind"),
-        field("line", "integer"),
-        field("raw_column", "integer"),
-        field("start", "integer"),
-        field("end", "integer"),
-        field("raw_start", "integer"),
-        field("raw_end", "integer"),
+        field("kind", description="what was changed or found: pinyin_annotation, mojibake, typo, unmatched_quote, reversed_quotes"),
+        field("line", "integer", POSITION_DESCRIPTIONS["line"]),
+        field("raw_column", "integer", "1-based column of raw_start on its line"),
+        field("start", "integer", POSITION_DESCRIPTIONS["start"]),
+        field("end", "integer", POSITION_DESCRIPTIONS["end"]),
+        field("raw_start", "integer", POSITION_DESCRIPTIONS["raw_start"]),
+        field("raw_end", "integer", POSITION_DESCRIPTIONS["raw_end"]),
         field("raw_text", description="the source as received here"),
         field("text", description="the served text here"),
         field("suggested", description="errata: suggested reading"),
-        field("note"),
+        field("note", description="explanation, in English"),
     ],
 }
 

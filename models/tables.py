@@ -190,3 +190,7 @@ class Correction(SourcePosition, table=True):
     suggested_hans: str | None = None
     note: str | None = None
     note_hans: str | None = None
+
+
+# Derived from the measures for the API's search, not data: the downloadable database leaves them out.
+SEARCH_INDEX = (SearchGram, SearchText, GramCount)

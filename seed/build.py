@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, select, text
@@ -26,10 +26,24 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from models.db import dataset_schema_name, dataset_schema_time, dataset_schemas, make_engine
-from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
+from models.tables import (
+    SEARCH_INDEX,
+    Chapter,
+    Correction,
+    DatasetInfo,
+    Document,
+    GramCount,
+    Measure,
+    MeasureUnit,
+    SearchGram,
+    SearchText,
+    Unit,
+)
 from seed.dataset import Dataset, default_sources, load
 
 TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
+# The downloadable database: the data and the facts of the build, without the API's search index.
+DOWNLOAD_MODELS = tuple(model for model in (*TABLE_MODELS, DatasetInfo) if model not in SEARCH_INDEX)
 
 
 CHUNK = 10_000  # rows per INSERT batch: bounded memory however large the corpus
@@ -42,14 +56,17 @@ def _insert(connection: Connection, dataset: Dataset) -> None:
             connection.execute(table.insert(), [row if isinstance(row, dict) else row.model_dump() for row in rows[start : start + CHUNK]])
 
 
-def create_schema(connection: Connection) -> None:
-    """Every table, each followed by its indexes, in a fixed order. Not `metadata.create_all`: it
-    creates a table's indexes by iterating `Table.indexes`, a set of objects hashed by address,
-    whose order changes from one process to the next (with PYTHONHASHSEED, among others); in
-    SQLite that order is the order of sqlite_master's rows and of the indexes' root pages, so the
-    same data gave different database bytes, and different downloads and SHA256SUMS. (create_all
-    would also fire DDL events, e.g. a PostgreSQL ENUM's CREATE TYPE: no table here has any.)"""
+def create_schema(connection: Connection, tables: Collection[str] | None = None) -> None:
+    """Every table (or those named in `tables`), each followed by its indexes, in a fixed order.
+    Not `metadata.create_all`: it creates a table's indexes by iterating `Table.indexes`, a set of
+    objects hashed by address, whose order changes from one process to the next (with
+    PYTHONHASHSEED, among others); in SQLite that order is the order of sqlite_master's rows and of
+    the indexes' root pages, so the same data gave different database bytes, and different
+    downloads and SHA256SUMS. (create_all would also fire DDL events, e.g. a PostgreSQL ENUM's
+    CREATE TYPE: no table here has any.)"""
     for table in SQLModel.metadata.sorted_tables:  # by dependency, then by name
+        if tables is not None and table.name not in tables:
+            continue
         connection.execute(CreateTable(table))
         for index in sorted(table.indexes, key=lambda index: str(index.name)):
             connection.execute(CreateIndex(index))
@@ -70,9 +87,9 @@ def _flush(path: str) -> None:
         os.close(descriptor)
 
 
-def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
-    """Create the schema in a temporary file beside `path`, let `fill` insert the rows, and rename
-    the file over `path` only once it is complete."""
+def write_sqlite(path: Path, fill: Callable[[Connection], None], tables: Collection[str] | None = None) -> None:
+    """Create the schema (every table, or those named in `tables`) in a temporary file beside `path`, let
+    `fill` insert the rows, and rename the file over `path` only once it is complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -80,7 +97,7 @@ def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
         engine = make_engine(f"sqlite:///{temporary}")
         event.listen(engine, "connect", _building_pragmas)
         with engine.begin() as connection:
-            create_schema(connection)
+            create_schema(connection, tables)
             fill(connection)
         engine.dispose()
         _flush(temporary)
@@ -91,15 +108,21 @@ def write_sqlite(path: Path, fill: Callable[[Connection], None]) -> None:
         raise
 
 
-def copy_tables(source: Engine, target: Connection) -> None:
-    """Every row of every table of `source`, in primary-key order, streamed in batches: the same
-    rows give the same SQLite file, whichever backend they were read from."""
+def copy_tables(source: Engine, target: Connection, models: Sequence[type[SQLModel]]) -> None:
+    """Every row of every table of `models` in `source`, in primary-key order, streamed in batches:
+    the same rows give the same SQLite file, whichever backend they were read from."""
     with source.connect() as connection:
-        for model in (*TABLE_MODELS, DatasetInfo):
+        for model in models:
             table = model.__table__  # type: ignore[attr-defined]
             result = connection.execution_options(stream_results=True).execute(select(table).order_by(*table.primary_key.columns))
             while chunk := result.mappings().fetchmany(CHUNK):
                 target.execute(table.insert(), [dict(row) for row in chunk])
+
+
+def write_download(path: Path, source: Engine) -> None:
+    """The downloadable SQLite file: the tables of DOWNLOAD_MODELS, copied from `source`."""
+    tables = {model.__tablename__ for model in DOWNLOAD_MODELS}
+    write_sqlite(path, lambda connection: copy_tables(source, connection, DOWNLOAD_MODELS), tables)
 
 
 def build(database_url: str, sources: list[Path] | None = None) -> Dataset:

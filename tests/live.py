@@ -30,11 +30,15 @@ def get(port: int, path: str, timeout: float = 15, headers: dict | None = None) 
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path, command: list[str] | None = None) -> None:
+    """`policy-api serve` by default; `command(port)` for another server, ready once `ready_path` answers 200."""
+
+    def __init__(
+        self, env: dict[str, str], log: Path, command: Callable[[int], list[str]] | None = None, ready_path: str = "/healthz"
+    ) -> None:
         self.port = free_port()
-        self.log = log
-        command = command or [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        self.log, self.ready_path = log, ready_path
+        argv = command(self.port) if command else [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
     @property
     def url(self) -> str:
@@ -46,7 +50,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log.read_text()}")
             try:
-                if get(self.port, "/healthz", timeout=1)[0] == 200:
+                if get(self.port, self.ready_path, timeout=1)[0] == 200:
                     return
             except OSError:
                 time.sleep(0.1)

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import orjson
@@ -19,6 +20,8 @@ import pytest
 from frictionless import Package, validate
 
 from api.cli import main as cli
+from api.datasette import OWN_COLUMNS
+from api.metadata import LICENCE, TITLE
 from api.tabular import excel_safe
 from tests.api.helpers import assert_problem
 from tests.spec import validator
@@ -72,6 +75,7 @@ def test_every_file_is_listed_and_served_with_its_facts(client, listing, exports
         "hant/datapackage.json",
         "hans/datapackage.json",
         "policy.sqlite3",
+        "metadata.json",
         "SHA256SUMS",
     } <= names
     for entry in listing["files"]:
@@ -258,12 +262,49 @@ def test_the_listing_can_be_narrowed_to_a_script(client):
     assert {f["script"] for f in files} == {"hans", None}
 
 
-def test_the_dumped_sqlite_holds_the_dataset(exports_dir):
-    import sqlite3
+def _tables(path: Path) -> dict[str, list[tuple]]:
+    """{table: every row, sorted} of a SQLite file."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [name for (name,) in db.execute("select name from sqlite_master where type = 'table' order by name")]
+        return {name: sorted(db.execute(f'select * from "{name}"'), key=repr) for name in names}
+    finally:
+        db.close()
 
+
+def test_the_dumped_sqlite_holds_the_data_of_the_api_database_and_no_search_index(exports_dir, built_db):
+    dumped, served = _tables(exports_dir / "policy.sqlite3"), _tables(built_db)
+    assert served.keys() - dumped.keys() == {"search_grams", "search_texts", "gram_counts"}  # the API searches with them
+    assert dumped.keys() == {"documents", "chapters", "measures", "units", "measure_units", "corrections", "dataset_info"}
+    for name, rows in dumped.items():
+        assert rows == served[name], name
+    assert len(dumped["measures"]) == 20
+    assert {key for key, _ in dumped["dataset_info"]} >= {"dataset_version", "schema_version"}
+
+
+def test_the_datasette_metadata_describes_every_table_and_column_of_the_dumped_sqlite(exports_dir, listing):
+    metadata = orjson.loads((exports_dir / "metadata.json").read_bytes())
+    assert (metadata["title"], metadata["license"], metadata["license_url"]) == (
+        f"{TITLE['en']} ({TITLE['zh-Hant']})",
+        LICENCE["name"],
+        LICENCE["url"],
+    )
+    tables = metadata["databases"]["policy"]["tables"]  # Datasette names a database after its file
     db = sqlite3.connect(f"file:{exports_dir / 'policy.sqlite3'}?mode=ro", uri=True)
-    assert db.execute("select count(*) from measures").fetchone()[0] == 20
-    assert db.execute("select value from dataset_info where key = 'dataset_version'").fetchone()[0]
+    try:
+        names = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
+        assert sorted(tables) == sorted(names)
+        for name in names:
+            columns = [column for (_, column, *_) in db.execute(f'pragma table_info("{name}")')]
+            assert tables[name]["description"]
+            assert list(tables[name]["columns"]) == columns and all(tables[name]["columns"].values()), name
+    finally:
+        db.close()
+    # What only api/datasette.py says is said there, not also by a CSV column: each of its words is used.
+    said = {text for table in tables.values() for text in table["columns"].values()}
+    assert {text for columns in OWN_COLUMNS.values() for text in columns.values()} <= said
+    entry = next(f for f in listing["files"] if f["name"] == "metadata.json")
+    assert entry["media_type"] == "application/json" and entry["script"] is None
 
 
 def test_dumps_of_another_dataset_version_are_refused_with_503(app_settings, tmp_path, exports_dir):
