@@ -32,7 +32,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-VENV = BENCH / ".venv"  # Datasette's own environment: a benchmark-only dependency, never in pyproject
+VENV = BENCH / ".venv"  # Datasette's own environment, with our uvicorn (see ensure_datasette)
 DATASETTE_REQUIREMENT = "datasette==0.65.5"
 
 SERVER_CORE, LOAD_CORE = ("1", "0") if (os.cpu_count() or 1) >= 2 else ("0", "0")
