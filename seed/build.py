@@ -28,6 +28,7 @@ from sqlmodel import SQLModel
 from models.db import dataset_schema_name, dataset_schema_time, dataset_schemas, make_engine
 from models.tables import Chapter, Correction, DatasetInfo, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText, Unit
 from seed.dataset import Dataset, default_sources, load
+from seed.releases import COLLECTIONS, RELEASES_PATH, keep_digests, row_digests
 
 TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
 
@@ -102,8 +103,9 @@ def copy_tables(source: Engine, target: Connection) -> None:
                 target.execute(table.insert(), [dict(row) for row in chunk])
 
 
-def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
-    """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content."""
+def build(database_url: str, sources: list[Path] | None = None, releases_path: Path = RELEASES_PATH) -> Dataset:
+    """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content.
+    A version the release log records gets its digest file (seed/releases.py), or has it checked."""
     sources = sources or default_sources()
     if not sources:
         raise ValueError("no source documents to build from")
@@ -111,7 +113,9 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     backend = url.get_backend_name()
     if backend != "postgresql" and not (backend == "sqlite" and url.database and url.database != ":memory:"):
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
-    dataset = load(sources)  # fails here, before anything is touched
+    dataset = load(sources, releases_path=releases_path)  # fails here, before anything is touched
+    content = dict(zip(COLLECTIONS, dataset.content(), strict=True))
+    keep_digests(dataset.version, row_digests(content), releases_path)
     if backend == "postgresql":
         write_postgresql(database_url, dataset)
     else:
