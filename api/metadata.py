@@ -66,3 +66,10 @@ def publisher(settings: Settings) -> Publisher:
 def download_url(settings: Settings, name: str) -> str:
     """The absolute URL of the download `name` (a name from /v1/exports), for catalogs and crawlers."""
     return f"{absolute_base(settings)}/v1/exports/{name}"
+
+
+def release_download_url(base: str, release: str, name: str) -> str:
+    """The URL at which the release `release` serves its file `name`, for good (the same bytes,
+    cacheable for a year): under `base` (absolute_base(settings) for catalogs and crawlers, the
+    PUBLIC_BASE_URL, maybe empty, for the API's own links)."""
+    return f"{base}/v1/releases/{release}/exports/{name}"
