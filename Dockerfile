@@ -38,7 +38,9 @@ RUN python -m venv /app/.venv \
     && pip install --require-hashes --requirement requirements.lock
 
 # Then the project itself (not editable: the code lands in the venv's site-packages, seed data
-# included) and the database, built from seed/ where the runtime stage expects it.
+# included) and the database, built from seed/ where the runtime stage expects it, with its
+# downloads: one release, in /app/var/exports/releases/<id>/. The image holds that release only;
+# to serve earlier ones too, mount a persistent EXPORTS_DIR (see the README's Releases section).
 COPY pyproject.toml README.md ./
 COPY api/ ./api/
 COPY models/ ./models/

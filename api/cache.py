@@ -21,6 +21,7 @@ hit only sets a flag where an LRU moves the entry, a cost that shows on the cach
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 from starlette.types import Message, Scope, Send
@@ -29,7 +30,8 @@ from api.lru import compact, footprint
 from api.responses import matches
 
 CACHEABLE_PREFIX = "/v1"
-UNCACHEABLE_PREFIX = "/v1/exports/"
+# The downloads, current (/v1/exports/{name}) or of a release (/v1/releases/{id}/exports/{name}).
+DOWNLOAD = re.compile(r"/v1/(?:releases/[^/]*/)?exports/")
 # Headers a 304 leaves out: it has no body (RFC 9110 §15.4.5).
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 ENTRY_OVERHEAD = 1024  # an Entry, its four messages and its slot in the mapping
@@ -80,7 +82,7 @@ class ResponseCache:
     def stores(self, scope: Scope) -> bool:
         """Whether the answer to this request may be stored: a GET under /v1 that is not a download."""
         path = scope["path"]
-        return scope["method"] == "GET" and path.startswith(CACHEABLE_PREFIX) and not path.startswith(UNCACHEABLE_PREFIX)
+        return scope["method"] == "GET" and path.startswith(CACHEABLE_PREFIX) and not DOWNLOAD.match(path)
 
     def recorder(self, key: tuple, send: Send, if_none_match: bytes | None = None) -> Send:
         """`send`, storing under `key` (the front door's, for a request the cache `stores`) a finished

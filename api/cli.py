@@ -46,13 +46,13 @@ def _export(args: argparse.Namespace) -> int:
         print(f"export failed: {error}", file=sys.stderr)
         return 1
     try:
-        files = export(db, out)  # no base URL inside: one build serves any deployment
-    except OSError as error:
+        exported = export(db, out)  # no base URL inside: one build serves any deployment
+    except (OSError, ValueError) as error:  # ValueError: a malformed release log (seed/releases.py)
         print(f"export failed: {error}", file=sys.stderr)
         return 1
     finally:
         db.close()
-    print(f"exported {len(files)} files of dataset {db.version} into {out}")
+    print(f"exported {len(exported.files)} files of dataset {db.version} into {out}: release {exported.release}")
     return 0
 
 
@@ -122,8 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--database-url", help="overrides DATABASE_URL")
     build.add_argument("--no-export", action="store_true", help="skip writing the open-data dumps")
     build.set_defaults(handler=_build)
-    dump = commands.add_parser("export", help="write the open-data dumps (JSON, CSV, data package, SQLite, SHA256SUMS)")
-    dump.add_argument("--out", help="target folder (default: EXPORTS_DIR, or exports/ beside the SQLite database)")
+    dump = commands.add_parser(
+        "export", help="write the open-data dumps (JSON, CSV, data package, SQLite, release log, SHA256SUMS) as a release"
+    )
+    dump.add_argument(
+        "--out",
+        help="exports folder, which keeps every release in releases/<id>/ (default: EXPORTS_DIR, or exports/ beside the SQLite database)",
+    )
     dump.add_argument("--database-url", help="overrides DATABASE_URL")
     dump.set_defaults(handler=_export)
     serve = commands.add_parser("serve", help="run the API with uvicorn (builds the SQLite database first if missing)")

@@ -1,4 +1,9 @@
-"""The written dumps, served as written or not at all.
+"""The written dumps, one folder per release, served as written or not at all.
+
+A release is the set of files one export wrote (api/export.py), in
+`EXPORTS_DIR/releases/<release id>/` with its manifest; its id is the first 16 hex digits of the
+sha256 of its SHA256SUMS, so it names the bytes of every file. A folder is never changed once
+written; `EXPORTS_DIR/current` names the latest release, and is replaced atomically.
 
 A file is served only if it is the file the manifest describes: reached without following a
 symbolic link, a regular file, of the manifest's size and sha256. The sha256 is computed once per
@@ -7,7 +12,8 @@ version of the file on disk (device, inode, size, mtime and ctime: any write, re
 read from the descriptor that was checked, never by opening the path again, so a file swapped in
 after the check is not what gets sent. What no check before a transfer can see is a file rewritten
 in place while it is being sent: the next request catches it (a file that shrinks cuts the
-transfer short, api/byteranges.py).
+transfer short, api/byteranges.py). A release's manifest is read only if its SHA256SUMS, as the
+manifest lists the files, hashes to the folder's name: the URL of a release names its bytes.
 """
 
 from __future__ import annotations
@@ -15,18 +21,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from api.problems import Problem
+from api.problems import Problem, not_found
 
 log = logging.getLogger("api.downloads")
-MANIFEST = ".manifest.json"  # what /v1/exports lists, written by api/export.py; internal, not itself a download
+MANIFEST = ".manifest.json"  # what a release lists, written by api/export.py; internal, not itself a download
+RELEASES_DIR = "releases"  # EXPORTS_DIR/releases/<release id>/: a release's files and its manifest
+CURRENT = "current"  # EXPORTS_DIR/current: the id of the latest release (a line of text)
+SUMS_NAME = "SHA256SUMS"
+RELEASE_ID = re.compile(r"[0-9a-f]{16}")
 
 # Every component of a name is opened relative to its parent's descriptor, with O_NOFOLLOW: a
 # symbolic link anywhere below the exports folder fails the open instead of being followed, and
@@ -99,26 +111,52 @@ def file_version(status: os.stat_result) -> tuple[int, ...]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
-class Exports:
-    """The dumps written for the dataset version being served: the manifest, read once, and the
-    outcome of the last sha256 check of each file (one entry per manifest file, no more)."""
+def sha256sums(files: Iterable[tuple[str, str]]) -> bytes:
+    """The SHA256SUMS of (name, sha256) pairs, as `sha256sum -c` reads it: one line a file, by name."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(files)).encode()
 
-    def __init__(self, folder: Path, dataset_version: str) -> None:
-        self.folder, self.files, self.problem = folder, {}, None
-        self.checked: dict[str, tuple[tuple[int, ...], bool]] = {}
-        try:
-            manifest = orjson.loads((folder / MANIFEST).read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            self.problem = f"no dumps in {folder.name}/: run `policy-api export`"
-            return
-        if manifest["dataset_version"] != dataset_version:
-            self.problem = f"the dumps are of dataset {manifest['dataset_version']}, not {dataset_version}: run `policy-api export`"
-            return
+
+def release_id(sums: bytes) -> str:
+    """A release's id: the first 16 hex digits of the sha256 of its SHA256SUMS."""
+    return hashlib.sha256(sums).hexdigest()[:16]
+
+
+class Release:
+    """One release folder: its manifest, read once, and the outcome of the last sha256 check of
+    each file (one entry per manifest file, no more)."""
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], source: tuple[int, ...]) -> None:
+        self.folder, self.id, self.source = folder, folder.name, source
+        self.dataset_version: str = manifest["dataset_version"]
+        self.released: str | None = manifest["released"]  # the release log's date of its dataset version; None: unreleased data
         self.files: dict[str, dict[str, Any]] = {entry["name"]: entry for entry in manifest["files"]}
+        self.checked: dict[str, tuple[tuple[int, ...], bool]] = {}
 
-    def require(self) -> None:
-        if self.problem:
-            raise Problem(503, self.problem, headers={"Retry-After": "60"})
+    @property
+    def written(self) -> int:
+        """When its manifest was written (ns), which orders the releases: st_mtime of the source."""
+        return self.source[3]
+
+    @classmethod
+    def read(cls, folder: Path) -> Release | None:
+        """The release in `folder`, or None (logged) when it is not one: a manifest that cannot be
+        read, or whose files' SHA256SUMS does not hash to the folder's name."""
+        try:
+            status = os.stat(folder / MANIFEST, follow_symlinks=False)
+            if not stat.S_ISREG(status.st_mode):
+                raise ValueError(f"its {MANIFEST} is not a regular file")
+            source = file_version(status)
+            manifest = orjson.loads((folder / MANIFEST).read_bytes())
+            files = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+            sums = sha256sums((name, digest) for name, digest in files.items() if name != SUMS_NAME)
+            if hashlib.sha256(sums).hexdigest() != files.get(SUMS_NAME) or release_id(sums) != folder.name:
+                raise ValueError(f"its files' SHA256SUMS does not hash to {folder.name}")
+            return cls(folder, manifest, source)
+        except FileNotFoundError:
+            return None  # being written or copied in: seen once its manifest is there
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("release %s ignored: %s", folder.name, error, extra={"fields": {"release": folder.name, "cause": str(error)}})
+            return None
 
     def open(self, name: str) -> OpenFile:
         """The manifest's file `name`, open and checked; FileUnavailable (logged) when it is not
@@ -126,7 +164,7 @@ class Exports:
         try:
             return self._open_checked(name, self.files[name])
         except FileUnavailable as cause:
-            log.warning("export withheld: %s", cause, extra={"fields": {"export": name, "cause": str(cause)}})
+            log.warning("export withheld: %s", cause, extra={"fields": {"export": name, "release": self.id, "cause": str(cause)}})
             raise
 
     def _open_checked(self, name: str, entry: dict[str, Any]) -> OpenFile:
@@ -152,3 +190,84 @@ class Exports:
         except BaseException:
             os.close(fd)
             raise
+
+
+def _release_folders(root: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(root / RELEASES_DIR))
+    except OSError:
+        return []
+    return sorted(Path(entry.path) for entry in entries if RELEASE_ID.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False))
+
+
+def releases_source(root: Path) -> tuple:
+    """What tells one state of the exports folder from the next: the pointer's version, and each
+    release folder's name and its manifest's version (a release copied in shows once its manifest
+    is there)."""
+
+    def version(path: Path) -> tuple[int, ...] | None:
+        try:
+            return file_version(os.stat(path, follow_symlinks=False))
+        except OSError:
+            return None
+
+    return version(root / CURRENT), tuple((folder.name, version(folder / MANIFEST)) for folder in _release_folders(root))
+
+
+class Releases:
+    """Every release in the exports folder `root`, newest first (by when its manifest was written),
+    and the current one. A release unchanged since `previous` is taken over with its checks."""
+
+    def __init__(self, root: Path, previous: Releases | None = None) -> None:
+        self.root = root
+        self.source = releases_source(root)  # before the reads: a release written meanwhile is seen next time
+        kept = previous.by_id if previous is not None else {}
+        manifests = dict(self.source[1])
+        found = []
+        for folder in _release_folders(root):
+            release = kept.get(folder.name)
+            if release is None or release.source != manifests.get(folder.name):
+                release = Release.read(folder)
+            if release is not None:
+                found.append(release)
+        self.by_id = {release.id: release for release in sorted(found, key=lambda r: (r.written, r.id), reverse=True)}
+        try:
+            current = (root / CURRENT).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            current = None
+        self.current = self.by_id.get(current) if current else None
+
+    def get(self, release: str) -> Release:
+        """The release `release`, or a 404 problem naming the current one."""
+        found = self.by_id.get(release)
+        if found is None:
+            now = f"the current release is {self.current.id}" if self.current else "no release is present: run `policy-api export`"
+            raise not_found(f"no release {release!r} here; {now} (see /v1/releases)")
+        return found
+
+
+class Exports:
+    """The current release, which /v1/exports serves, when it holds the dumps of the dataset
+    version being served."""
+
+    def __init__(self, releases: Releases, dataset_version: str) -> None:
+        self.release, self.problem = releases.current, None
+        self.files: dict[str, dict[str, Any]] = {}
+        folder = releases.root.name
+        if self.release is None:
+            self.problem = f"no current release in {folder}/: run `policy-api export`"
+        elif self.release.dataset_version != dataset_version:
+            self.problem = (
+                f"the current release {self.release.id} holds the dumps of dataset {self.release.dataset_version}, "
+                f"not {dataset_version}: run `policy-api export`"
+            )
+        else:
+            self.files = self.release.files
+
+    def require(self) -> Release:
+        if self.problem:
+            raise Problem(503, self.problem, headers={"Retry-After": "60"})
+        return self.release
+
+    def open(self, name: str) -> OpenFile:
+        return self.release.open(name)

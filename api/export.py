@@ -1,10 +1,12 @@
 """The open-data dumps: every collection as JSON and CSV in both scripts, the nested document, a
-Frictionless data package, the SQLite database and SHA256SUMS.
+Frictionless data package, the SQLite database, the release log with its ids diffs and SHA256SUMS.
 
-Written once per dataset version (by `policy-api build` and `policy-api export`) into a folder that
-the API serves file by file, so the served and the written bytes are the same bytes. The records
-come from `api.collections`, the code the list routes use, so the dumps and the API agree. Nothing
-inside depends on the time or the machine: two exports of one dataset version are identical.
+Written (by `policy-api build` and `policy-api export`) as one release: a folder of the exports
+folder named by the content of its files (`releases/<release id>/`, api/downloads.py), which the
+API serves file by file, so the served and the written bytes are the same bytes. The records come
+from `api.collections`, the code the list routes use, so the dumps and the API agree. Nothing
+inside depends on the time or the machine: two exports of one dataset version with one code are
+identical, and so is their release id.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlmodel import Session, select
 
 from api import collections
 from api.datasette import datasette_metadata
 from api.db import Database
-from api.downloads import MANIFEST
+from api.downloads import CURRENT, MANIFEST, RELEASES_DIR, SUMS_NAME, release_id, sha256sums
 from api.metadata import LICENCE, SOURCE
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
@@ -32,7 +35,7 @@ from models.scripts import Script
 
 SQLITE_NAME = "policy.sqlite3"
 DATASETTE_NAME = "metadata.json"  # beside SQLITE_NAME: `datasette policy.sqlite3 -m metadata.json`
-SUMS_NAME = "SHA256SUMS"
+RELEASE_LOG_NAME = "releases.json"
 JSON_MEDIA_TYPE = "application/json"
 
 DESCRIPTIONS = {
@@ -63,6 +66,15 @@ COLLECTIONS: dict[str, Callable[[Database, Presenter], tuple[list[dict], int]]] 
     "measure_units": collections.measure_units,
     "corrections": collections.corrections,
 }
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: its release and that release's files."""
+
+    release: str
+    folder: Path
+    files: list[ExportFile]
 
 
 @dataclass(frozen=True)
@@ -200,44 +212,89 @@ def _write_csv(
     writer.add(f"{folder}.excel.csv", excel, CSV_MEDIA_TYPE, script, len(rows), description + " For Excel: UTF-8 with BOM.")
 
 
-def _sha256sums(files: list[ExportFile]) -> bytes:
-    return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name)).encode()
+def _write_release_log(writer: Writer, db: Database) -> None:
+    """releases.json: every record of the release log with the ids it added, changed and removed
+    per collection, and this data's own entry, unreleased, when it has no record."""
+    from seed.build import TABLE_MODELS
+    from seed.releases import COLLECTIONS, release_log, row_digests
+
+    with Session(db.engine) as session:
+        content = {name: list(session.exec(select(model))) for name, model in zip(COLLECTIONS, TABLE_MODELS, strict=False)}
+    entries = release_log(db.version, row_digests(content))
+    description = (
+        "The release log: each dataset version's date, what changed and why, and the ids added, changed and removed per "
+        "collection since the previous record (a measure-unit link's id is measure_id/position); this data's own entry, "
+        "unreleased, last when it has no record."
+    )
+    log = {"dataset_version": db.version, "count": len(entries), "releases": entries}
+    writer.add(RELEASE_LOG_NAME, _json(log), JSON_MEDIA_TYPE, None, len(entries), description)
 
 
-def export(db: Database, out: Path) -> list[ExportFile]:
-    """Write every dump into `out`, replacing what was there only once all are written."""
+def export(db: Database, out: Path) -> Exported:
+    """Write every dump as a release into `out`/releases/<release id>/, then make it the current
+    release. A release folder already there is left alone (the same id: the same bytes), and no
+    other is touched."""
     from seed.build import DOWNLOAD_MODELS, write_download  # the build's modules stay out of the server
 
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    releases = out / RELEASES_DIR
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=releases))  # RELEASE_ID never matches it
     staging.chmod(0o755)  # mkdtemp's 0700 would hide the files from a server running as another user
     try:
         writer = Writer(staging)
+        _write_release_log(writer, db)
         for script in Script:
             _write_script(writer, db, script)
         write_download(staging / SQLITE_NAME, db.engine)
         writer.add_written(SQLITE_NAME, "application/vnd.sqlite3", None, None, "The data as one SQLite database, both scripts.")
         datasette = datasette_metadata(Path(SQLITE_NAME).stem, [model.__table__ for model in DOWNLOAD_MODELS], DESCRIPTIONS)
         writer.add(DATASETTE_NAME, _json(datasette), JSON_MEDIA_TYPE, None, None, f"Datasette metadata for {SQLITE_NAME} (datasette -m).")
+        sums = sha256sums((f.name, f.sha256) for f in writer.files)
         writer.add(
-            SUMS_NAME, _sha256sums(writer.files), "text/plain; charset=utf-8", None, None, "sha256 of every other file (sha256sum -c)."
+            SUMS_NAME,
+            sums,
+            "text/plain; charset=utf-8",
+            None,
+            None,
+            "sha256 of every other file (sha256sum -c); the release id is the first 16 hex digits of this file's sha256.",
         )
-        manifest = {"dataset_version": db.version, "files": [asdict(f) for f in sorted(writer.files, key=lambda f: f.name)]}
+        release = release_id(sums)
+        manifest = {
+            "release": release,
+            "dataset_version": db.version,
+            "released": db.released.isoformat() if db.released else None,
+            "files": [asdict(f) for f in sorted(writer.files, key=lambda f: f.name)],
+        }
         (staging / MANIFEST).write_bytes(_json(manifest))
-        _replace(staging, out)
+        _settle(staging, releases / release)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return writer.files
+    _point(out / CURRENT, release)
+    return Exported(release, releases / release, writer.files)
 
 
-def _replace(staging: Path, out: Path) -> None:
-    """Swap the new folder in; the old one is removed only after the new one is in place."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    staging.rename(out)
-    if old:
-        shutil.rmtree(old)
+def _settle(staging: Path, folder: Path) -> None:
+    """Rename the staged release into place, unless that release is there already."""
+    if not folder.exists():
+        try:
+            staging.rename(folder)
+            return
+        except OSError:  # another export of the same release got there first
+            if not folder.is_dir():
+                raise
+    shutil.rmtree(staging)
+
+
+def _point(pointer: Path, release: str) -> None:
+    """Name `release` the current one: a new file renamed over the pointer, never half written."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{pointer.name}.", dir=pointer.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(f"{release}\n")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, pointer)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

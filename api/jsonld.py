@@ -7,13 +7,14 @@ Every URL is absolute, from api/config.absolute_base (PUBLIC_BASE_URL): never th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from api.config import Settings, absolute_base
 from api.db import Database
+from api.downloads import Exports
 from api.metadata import AUTHOR, DESCRIPTION, KEYWORDS, LANGUAGES, LICENCE, SPATIAL, TITLE, download_url, publisher
 from models.scripts import Script
 
@@ -47,11 +48,10 @@ def notice(base: str, document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def dataset(
-    settings: Settings, db: Database, script: Script, documents: list[Mapping[str, Any]], files: Iterable[Mapping[str, Any]]
-) -> dict:
+def dataset(settings: Settings, db: Database, script: Script, documents: list[Mapping[str, Any]], exports: Exports) -> dict:
     """The Dataset, its name and description in the page's script. `documents`: the documents'
-    rows (api/collections.document_rows); `files`: the entries /v1/exports lists."""
+    rows (api/collections.document_rows); `exports`: the current release, whose files /v1/exports
+    lists (none while the dumps of this version are not written)."""
     base = absolute_base(settings)
     language = script.language_tag
     other = next(tag for tag in LANGUAGES if tag != language)
@@ -88,11 +88,11 @@ def dataset(
                 "@type": "DataDownload",
                 "name": entry["name"],
                 "description": entry["description"],
-                "contentUrl": download_url(settings, entry["name"]),
+                "contentUrl": download_url(settings, exports.release.id, entry["name"]),
                 "encodingFormat": entry["media_type"],
                 "contentSize": f"{entry['bytes']} B",
             }
-            for entry in files
+            for entry in exports.files.values()
         ],
     }
     return {key: value for key, value in found.items() if value is not None}  # an unreleased build has no dates

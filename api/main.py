@@ -20,7 +20,7 @@ from api.db import error_reason
 from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
-from api.routes import chapters, discovery, documents, exports, measure_units, measures, pages, root, units
+from api.routes import chapters, discovery, documents, exports, measure_units, measures, pages, releases, root, units
 from api.slashes import SlashRedirect
 from api.snapshot import Served
 
@@ -33,6 +33,7 @@ EXPOSED_HEADERS = [
     "Content-Disposition",
     "Content-Range",
     "Accept-Ranges",
+    "Content-Location",
 ]
 
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
             {"name": "chapters", "description": "Chapters of a document."},
             {"name": "measures", "description": "Measures, with their ordered responsible units."},
             {"name": "units", "description": "The responsible units (責任單位)."},
-            {"name": "exports", "description": "The open-data dumps: JSON, CSV, data package, SQLite, checksums."},
+            {"name": "exports", "description": "The open-data dumps (JSON, CSV, data package, SQLite, checksums) and their releases."},
         ],
     )
     app.state.settings = settings
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         units.router,
         exports.router,
         pages.router,
+        releases.router,
     ):
         app.include_router(router)
     problems.install(app)

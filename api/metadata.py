@@ -63,6 +63,14 @@ def publisher(settings: Settings) -> Publisher:
     return Publisher(settings.publisher_name, settings.publisher_url or f"{absolute_base(settings)}/", settings.contact_email)
 
 
-def download_url(settings: Settings, name: str) -> str:
-    """The absolute URL of the download `name` (a name from /v1/exports), for catalogs and crawlers."""
-    return f"{absolute_base(settings)}/v1/exports/{name}"
+def download_url(settings: Settings, release: str, name: str) -> str:
+    """The absolute URL of the download `name` of the release `release`, for catalogs and crawlers:
+    its immutable URL, whose bytes always match the sha256 they are told."""
+    return release_download_url(absolute_base(settings), release, name)
+
+
+def release_download_url(base: str, release: str, name: str) -> str:
+    """The URL at which the release `release` serves its file `name`, for good (the same bytes,
+    cacheable for a year): under `base` (absolute_base(settings) for catalogs and crawlers, the
+    PUBLIC_BASE_URL, maybe empty, for the API's own links)."""
+    return f"{base}/v1/releases/{release}/exports/{name}"

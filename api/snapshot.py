@@ -1,14 +1,15 @@
 """What one dataset version is served from, and the watcher that swaps in the next.
 
 Everything the process remembers about the data belongs to one `Snapshot`: the database handle,
-pinned to one build (api/db.py), with its memo; the manifest of the dumps; the response cache. A
+pinned to one build (api/db.py), with its memo; the releases of the dumps (api/downloads.py); the
+response cache. A
 request takes the current snapshot once, at the front door, and uses it to its end, so a rebuild
 never answers it with a mix of versions, and a swap is one assignment. An old snapshot is left to
 the garbage collector: requests still holding it finish on it.
 
 The watcher asks every `reload_interval` seconds what a fresh Database would open now
 (`current_source`: the SQLite file's inode, PostgreSQL's newest dataset schema) and whether the
-dumps' manifest changed; on a change it opens the new snapshot in a thread of its own and swaps it
+exports folder changed (a new release, a release's manifest, the pointer to the current one); on a change it opens the new snapshot in a thread of its own and swaps it
 in. When the database is gone or unreachable it records why, for /readyz.
 """
 
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -28,47 +27,40 @@ from starlette.requests import Request
 from api.cache import ResponseCache
 from api.config import Settings, exports_path
 from api.db import Database, DatabaseUnavailable, current_source, error_reason
-from api.downloads import MANIFEST, Exports, file_version
+from api.downloads import Exports, Releases, releases_source
 from models.tables import DatasetInfo
 
 SCOPE_KEY = "api.snapshot"  # where the front door leaves the snapshot a request is served from
 log = logging.getLogger("api.snapshot")
 
 
-def _manifest_source(folder: Path) -> tuple[int, ...] | None:
-    try:
-        return file_version(os.stat(folder / MANIFEST))
-    except OSError:
-        return None
-
-
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     db: Database
-    exports: Exports
-    exports_source: tuple[int, ...] | None
+    releases: Releases  # every release in the exports folder
+    exports: Exports  # the current one, when it is of this database's version
     cache: ResponseCache | None
 
     @classmethod
-    def open(cls, settings: Settings, db: Database | None = None) -> Snapshot:
-        """A snapshot of what is built now; with `db`, of that database and the dumps now."""
+    def open(cls, settings: Settings, db: Database | None = None, previous: Releases | None = None) -> Snapshot:
+        """A snapshot of what is built now; with `db`, of that database and the dumps now (the
+        releases unchanged since `previous` keep their checks)."""
         db = db or Database(settings.database_url, int(settings.memo_mib * 2**20))
-        folder = exports_path(settings)
         cache = (
             ResponseCache(settings.response_cache_entries, int(settings.response_cache_mib * 2**20))
             if settings.response_cache_entries
             else None
         )
-        source = _manifest_source(folder)  # before the read: a manifest written meanwhile is seen next time
-        return cls(db, Exports(folder, db.version), source, cache)
+        releases = Releases(exports_path(settings), previous)
+        return cls(db, releases, Exports(releases, db.version), cache)
 
     def after(self, settings: Settings) -> Snapshot | None:
         """The snapshot to serve instead of this one, or None while nothing changed. Raises
         DatabaseUnavailable when the database is gone or unreachable."""
         if current_source(settings.database_url) != self.db.source:
-            return Snapshot.open(settings)
-        if _manifest_source(exports_path(settings)) != self.exports_source:
-            return Snapshot.open(settings, self.db)  # the same data, and its memo
+            return Snapshot.open(settings, previous=self.releases)
+        if releases_source(exports_path(settings)) != self.releases.source:
+            return Snapshot.open(settings, self.db, self.releases)  # the same data, and its memo
         return None
 
 

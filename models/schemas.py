@@ -298,14 +298,50 @@ class ExportFile(Schema):
     sha256: str = Field(pattern="^[0-9a-f]{64}$", examples=["0" * 64])
     records: int | None = Field(ge=0, description="Rows (CSV, without the header) or records (JSON); null otherwise.", examples=[20])
     description: str = Field(examples=["Measures, one row each."])
-    url: str = Field(examples=["/v1/exports/hant/measures.csv"])
+    url: str = Field(description="Where this listing serves it.", examples=["/v1/exports/hant/measures.csv"])
+    immutable_url: str = Field(
+        description="Where its release serves it, for good: these bytes, cacheable for a year.",
+        examples=["/v1/releases/0b29f1fa1e5678bb/exports/hant/measures.csv"],
+    )
+
+
+RELEASE_ID = Field(
+    pattern="^[0-9a-f]{16}$",
+    description="A release id: the first 16 hex digits of the sha256 of the release's SHA256SUMS, which names every file's sha256.",
+    examples=["0b29f1fa1e5678bb"],
+)
 
 
 class ExportList(Schema):
-    """Every downloadable file of the current dataset version."""
+    """Every downloadable file of the current release, which holds the dumps of the dataset version served."""
 
     dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
+    release: str = RELEASE_ID
     files: list[ExportFile]
+
+
+class Release(Schema):
+    """One release: the files one export wrote, under URLs that always serve the same bytes."""
+
+    id: str = RELEASE_ID
+    dataset_version: str = Field(examples=["cbd84b88d43c5cf6"])
+    released: dt.date | None = Field(
+        description="The release log's date of its dataset version; null for data the log has no record of (unreleased).",
+        examples=["2026-11-29"],
+    )
+    unreleased: bool = Field(description="Its data has no record in the release log: a build of other data.", examples=[False])
+    current: bool = Field(description="It is the current release, which /v1/exports serves.", examples=[True])
+    url: str = Field(examples=["/v1/releases/0b29f1fa1e5678bb"])
+    files: list[ExportFile] = Field(description="Its files; `url` and `immutable_url` are both its own, immutable URL.")
+
+
+class ReleaseList(Schema):
+    """Every release in the exports folder, newest first (by when it was written there)."""
+
+    current: str | None = Field(
+        pattern="^[0-9a-f]{16}$", description="The id of the current release (null: none).", examples=["0b29f1fa1e5678bb"]
+    )
+    releases: list[Release]
 
 
 class Meta(Schema):
@@ -495,6 +531,7 @@ class RootLinks(Links):
     measures: str = Field(examples=["/v1/measures"])
     units: str = Field(examples=["/v1/units"])
     exports: str = Field(examples=["/v1/exports"])
+    releases: str = Field(examples=["/v1/releases"])
     openapi: str = Field(examples=["/openapi.json"])
     docs: str = Field(examples=["/docs"])
 

@@ -40,6 +40,7 @@ from models.tables import (
     Unit,
 )
 from seed.dataset import Dataset, default_sources, load
+from seed.releases import COLLECTIONS, RELEASES_PATH, keep_digests, row_digests
 
 TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
 # The downloadable database: the data and the facts of the build, without the API's search index.
@@ -125,8 +126,9 @@ def write_download(path: Path, source: Engine) -> None:
     write_sqlite(path, lambda connection: copy_tables(source, connection, DOWNLOAD_MODELS), tables)
 
 
-def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
-    """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content."""
+def build(database_url: str, sources: list[Path] | None = None, releases_path: Path = RELEASES_PATH) -> Dataset:
+    """Parse `sources` (default: every seed/documents/*.txt) and replace the database's content.
+    A version the release log records gets its digest file (seed/releases.py), or has it checked."""
     sources = sources or default_sources()
     if not sources:
         raise ValueError("no source documents to build from")
@@ -134,7 +136,9 @@ def build(database_url: str, sources: list[Path] | None = None) -> Dataset:
     backend = url.get_backend_name()
     if backend != "postgresql" and not (backend == "sqlite" and url.database and url.database != ":memory:"):
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
-    dataset = load(sources)  # fails here, before anything is touched
+    dataset = load(sources, releases_path=releases_path)  # fails here, before anything is touched
+    content = dict(zip(COLLECTIONS, dataset.content(), strict=True))
+    keep_digests(dataset.version, row_digests(content), releases_path)
     if backend == "postgresql":
         write_postgresql(database_url, dataset)
     else:

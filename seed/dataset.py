@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import orjson
 from pypinyin import lazy_pinyin
 from sqlmodel import SQLModel
 
@@ -17,7 +16,7 @@ from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Docu
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
-from seed.releases import RELEASES_PATH, load_releases, release_of
+from seed.releases import RELEASES_PATH, canonical, load_releases, release_of
 from seed.restore import restore
 from seed.units import Registry
 
@@ -278,7 +277,7 @@ def content_version(tables: list[list[SQLModel]]) -> str:
     digest = hashlib.sha256()
     for rows in tables:
         for row in rows:
-            digest.update(orjson.dumps(row.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n")
+            digest.update(canonical(row) + b"\n")
     return digest.hexdigest()[:16]
 
 

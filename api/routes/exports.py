@@ -1,26 +1,32 @@
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
 from datetime import UTC
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from starlette.responses import Response
 
 from api.byteranges import Download, Unsatisfiable, requested_ranges
 from api.deps import Rep, ScriptQuery
-from api.downloads import FileUnavailable, OpenFile
+from api.downloads import FileUnavailable, OpenFile, Release
+from api.metadata import release_download_url
 from api.openapi import header_refs, response_header
-from api.paging import item_response
 from api.problems import Problem, not_found
-from api.responses import CACHE_CONTROL, matches
+from api.responses import finish, matches
 from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
 from api.snapshot import snapshot_of
 from models.schemas import ExportList
 from models.schemas import Problem as ProblemSchema
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
+# What /v1/exports serves changes with each release: minutes of freshness, then revalidation. A
+# release's own URLs never serve other bytes (api/downloads.py): a year, never revalidated.
+CURRENT_CACHE_CONTROL = "public, max-age=60"
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 UNAVAILABLE = {
     503: {
         "model": ProblemSchema,
@@ -28,6 +34,17 @@ UNAVAILABLE = {
         "(missing, changed, truncated, or reached through a symbolic link); the cause is in the server's log.",
     }
 }
+
+
+def listed_files(request: Request, release: Release, url_of: Callable[[str], str], script: str | None = None) -> list[dict]:
+    """A release's files as /v1/exports and /v1/releases list them: the manifest's facts, `url`
+    (given by `url_of(name)`) and `immutable_url`."""
+    base = request.app.state.settings.public_base_url
+    return [
+        entry | {"url": url_of(name), "immutable_url": release_download_url(base, release.id, name)}
+        for name, entry in release.files.items()
+        if script is None or entry["script"] in (None, script)
+    ]
 
 
 VALIDATORS = header_refs("ETag", "Cache-Control")  # a file has no script or page
@@ -55,20 +72,18 @@ PARTIAL_CONTENT = {**DOWNLOAD_CONTENT, "multipart/byteranges": {"schema": {"type
 
 @router.get("", response_model=ExportList, responses={**finished_responses(), **PROBLEM_400, **UNAVAILABLE})
 def list_exports(request: Request, representation: Rep, script: ScriptQuery = None) -> Response:
-    """Every downloadable file: name, media type, script, size, sha256, record count, URL. With
-    `script`, only the files in that script (and those holding both)."""
-    exports = snapshot_of(request).exports
-    exports.require()
+    """Every downloadable file of the current release: name, media type, script, size, sha256,
+    record count, URL, and the immutable URL of the same bytes in its release (see /v1/releases).
+    With `script`, only the files in that script (and those holding both)."""
+    release = snapshot_of(request).exports.require()
     base = request.app.state.settings.public_base_url
-    files = [
-        entry | {"url": f"{base}/v1/exports/{name}"}
-        for name, entry in exports.files.items()
-        if script is None or entry["script"] in (None, script.value)
-    ]
-    return item_response(request, representation, {"dataset_version": snapshot_of(request).db.version, "files": files})
+    files = listed_files(request, release, lambda name: f"{base}/v1/exports/{name}", script and script.value)
+    body = {"dataset_version": release.dataset_version, "release": release.id, "files": files}
+    return finish(request, orjson.dumps(body), "application/json", representation, {"Cache-Control": CURRENT_CACHE_CONTROL})
 
 
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
+CONTENT_LOCATION = response_header("The file's immutable twin: the same bytes at its release's URL, cacheable for a year.")
 
 
 def _not_modified(request: Request, etag: str, file: OpenFile) -> bool:
@@ -100,21 +115,24 @@ def _ranges(request: Request, headers: dict[str, str], name: str, file: OpenFile
         ) from None
 
 
-@router.get(
-    "/{name:path}",
-    response_class=Response,
-    responses={
+def file_responses(extra: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The responses of a download route, with `extra` headers on its 200, 206 and 304."""
+    extra = extra or {}
+    return {
         200: {
-            "description": "The file, with the media type /v1/exports gives for it; any file may be read as bytes (`application/octet-stream`).",
+            "description": "The file, with the media type its listing gives for it; any file may be read as bytes (`application/octet-stream`).",
             "content": DOWNLOAD_CONTENT,
-            "headers": {**VALIDATORS, **FILE_HEADERS},
+            "headers": {**VALIDATORS, **FILE_HEADERS, **extra},
         },
         206: {
             "description": "Part of the file (Range): one range with Content-Range, or several as `multipart/byteranges`.",
             "content": PARTIAL_CONTENT,
-            "headers": {**VALIDATORS, **FILE_HEADERS, "Content-Range": CONTENT_RANGE},
+            "headers": {**VALIDATORS, **FILE_HEADERS, **extra, "Content-Range": CONTENT_RANGE},
         },
-        304: {"description": NOT_MODIFIED_DESCRIPTION + " Or the file is not newer than If-Modified-Since.", "headers": VALIDATORS},
+        304: {
+            "description": NOT_MODIFIED_DESCRIPTION + " Or the file is not newer than If-Modified-Since.",
+            "headers": {**VALIDATORS, **extra},
+        },
         **PROBLEM_400,
         **PROBLEM_404,
         416: {
@@ -123,8 +141,10 @@ def _ranges(request: Request, headers: dict[str, str], name: str, file: OpenFile
             "headers": {"Content-Range": {**CONTENT_RANGE, "required": True}},
         },
         **UNAVAILABLE,
-    },
-)
+    }
+
+
+@router.get("/{name:path}", response_class=Response, responses=file_responses({"Content-Location": CONTENT_LOCATION}))
 def get_export(request: Request, name: FileName) -> Response:
     """One file, byte for byte as written: its media type, `Content-Disposition`, a strong `ETag`
     (its sha256), `Last-Modified`, HEAD and Range.
@@ -142,21 +162,30 @@ def get_export(request: Request, name: FileName) -> Response:
     end is skipped; when none is left, 416 with `Content-Range: bytes */SIZE`. A malformed Range is
     ignored (200). `If-Range` with another ETag or date also gives the whole file.
 
+    The file of the current release (see /v1/releases), fresh for a minute; `Content-Location`
+    names its immutable twin, the same bytes at its release's URL.
+
     The body is always the file's bytes, listed first as `application/octet-stream` so that
     generated clients return it untouched."""
-    exports = snapshot_of(request).exports
-    exports.require()
-    if name not in exports.files:
+    release = snapshot_of(request).exports.require()
+    if name not in release.files:
         raise not_found(f"no export named {name!r}; see /v1/exports")
-    entry = exports.files[name]
+    twin = release_download_url(request.app.state.settings.public_base_url, release.id, name)
+    return send_file(request, release, name, {"Cache-Control": CURRENT_CACHE_CONTROL, "Content-Location": twin})
+
+
+def send_file(request: Request, release: Release, name: str, headers: dict[str, str]) -> Response:
+    """The file `name` of `release` (a name it lists), checked, with `headers` (its Cache-Control
+    among them) on the 200, 206 and 304: what every download route answers."""
+    entry = release.files[name]
     try:
-        file = exports.open(name)
+        file = release.open(name)
     except FileUnavailable:
         raise Problem(503, f"{name} is withheld: it is not as written (the server's log says why)", headers={"Retry-After": "60"}) from None
+    validators = {"ETag": f'"{entry["sha256"]}"', **headers}
     try:
         headers = {
-            "ETag": f'"{entry["sha256"]}"',
-            "Cache-Control": CACHE_CONTROL,
+            **validators,
             "Last-Modified": email.utils.formatdate(file.mtime, usegmt=True),
             "Accept-Ranges": "bytes",
             "Content-Disposition": f'attachment; filename="lianjiang-policy-{name.replace("/", "-")}"',
@@ -167,4 +196,4 @@ def get_export(request: Request, name: FileName) -> Response:
         file.close()
         raise
     file.close()
-    return Response(status_code=304, headers={k: headers[k] for k in ("ETag", "Cache-Control")})
+    return Response(status_code=304, headers=validators)

@@ -93,7 +93,7 @@ def landing_page(request: Request, db: DB, representation: Rep, q: PageSearch = 
     exports = snapshot_of(request).exports
     documents = _documents(db)
     language = representation.script.language_tag
-    dataset = jsonld.dataset(settings, db, representation.script, documents, exports.files.values())
+    dataset = jsonld.dataset(settings, db, representation.script, documents, exports)
     units, _ = collections.units(db, present)
     return html_response(
         request,

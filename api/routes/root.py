@@ -28,7 +28,7 @@ ROOT_HEADERS = {
 
 @router.get("/v1", response_model=Root, responses={**finished_responses(headers=ROOT_HEADERS), **PROBLEM_400})
 def get_root(request: Request, db: DB, representation: Rep) -> Response:
-    """Dataset version, licence, source, and links to every collection and to the exports."""
+    """Dataset version, licence, source, and links to every collection, to the exports and to the releases."""
     present = presenter(request, representation)
     base = request.app.state.settings.public_base_url
     root = {
@@ -46,6 +46,7 @@ def get_root(request: Request, db: DB, representation: Rep) -> Response:
             "measures": present.link("/v1/measures"),
             "units": present.link("/v1/units"),
             "exports": f"{base}/v1/exports",
+            "releases": f"{base}/v1/releases",
             "openapi": f"{base}/openapi.json",
             "docs": f"{base}/docs",
         },

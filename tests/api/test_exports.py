@@ -24,6 +24,7 @@ from api.datasette import OWN_COLUMNS
 from api.metadata import LICENCE, TITLE
 from api.tabular import excel_safe
 from tests.api.helpers import assert_problem
+from tests.seed.helpers import current_release, tree
 from tests.spec import validator
 
 # A record of a dump is an item of its list, whole: the closed copy requires every field of it.
@@ -48,9 +49,10 @@ SCRIPTS = ["hant", "hans"]
 
 @pytest.fixture(scope="session")
 def exports_dir(app_settings) -> Path:
+    """The folder of the current release."""
     from api.config import exports_path
 
-    return exports_path(app_settings)
+    return current_release(exports_path(app_settings))
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +78,12 @@ def test_every_file_is_listed_and_served_with_its_facts(client, listing, exports
         "hans/datapackage.json",
         "policy.sqlite3",
         "metadata.json",
+        "releases.json",
         "SHA256SUMS",
     } <= names
+    assert listing["release"] == exports_dir.name
     for entry in listing["files"]:
+        assert entry["immutable_url"] == f"/v1/releases/{listing['release']}/exports/{entry['name']}"
         response = client.get(entry["url"], headers={"Accept-Encoding": "identity"})
         assert response.status_code == 200, entry["name"]
         assert len(response.content) == entry["bytes"]
@@ -90,15 +95,18 @@ def test_every_file_is_listed_and_served_with_its_facts(client, listing, exports
 
 
 def test_the_export_command_writes_the_served_bytes_and_is_deterministic(client, listing, app_settings, tmp_path):
+    """Two exports of one database into two folders: the same release id, the same bytes."""
     for out in ("one", "two"):
         assert cli(["export", "--out", str(tmp_path / out), "--database-url", app_settings.database_url]) == 0
+    one, two = current_release(tmp_path / "one"), current_release(tmp_path / "two")
+    assert one.name == two.name == listing["release"]
+    assert tree(one) == tree(two)
     for entry in listing["files"]:
-        written = (tmp_path / "one" / entry["name"]).read_bytes()
-        assert written == (tmp_path / "two" / entry["name"]).read_bytes(), entry["name"]
-        assert written == client.get(entry["url"]).content, entry["name"]
+        assert (one / entry["name"]).read_bytes() == client.get(entry["url"]).content, entry["name"]
 
 
-def test_sha256sums_covers_every_file(exports_dir, listing):
+def test_sha256sums_covers_every_file_and_names_the_release(exports_dir, listing):
+    assert hashlib.sha256((exports_dir / "SHA256SUMS").read_bytes()).hexdigest()[:16] == exports_dir.name == listing["release"]
     lines = (exports_dir / "SHA256SUMS").read_text().splitlines()
     listed = {}
     for line in lines:
@@ -315,8 +323,8 @@ def test_dumps_of_another_dataset_version_are_refused_with_503(app_settings, tmp
     from api.main import create_app
 
     stale = tmp_path / "stale"
-    shutil.copytree(exports_dir, stale)
-    manifest = stale / ".manifest.json"
+    shutil.copytree(exports_dir.parent.parent, stale)
+    manifest = current_release(stale) / ".manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b'"dataset_version": "', b'"dataset_version": "old-'))
     for folder in (stale, tmp_path / "missing"):
         with TestClient(create_app(app_settings.model_copy(update={"exports_dir": str(folder)}))) as client:
@@ -338,7 +346,7 @@ def own_exports(backend_settings, tmp_path):
     folder = tmp_path / "exports"
     shutil.copytree(exports_path(settings), folder)
     with TestClient(create_app(settings.model_copy(update={"exports_dir": str(folder)}))) as client:
-        yield folder, client
+        yield current_release(folder), client
 
 
 def _withheld(caplog) -> list[str]:
@@ -416,7 +424,7 @@ def test_a_deleted_file_is_a_503_problem_with_cors_headers_from_a_real_server(bu
         server.wait_ready()
         origin = {"Origin": "https://portal.example.org"}
         assert get(server.port, "/v1/exports/hant/units.csv", headers=origin)[0] == 200
-        (folder / "hant" / "units.csv").unlink()
+        (current_release(folder) / "hant" / "units.csv").unlink()
         status, headers, body = get(server.port, "/v1/exports/hant/units.csv", headers=origin)
     finally:
         server.stop()

@@ -105,8 +105,11 @@ def test_a_rebuild_is_served_soon_and_never_mixed_with_the_old_version(deploymen
         assert seen[-1][0] == new, f"noticed after {noticed_after:.1f} s but the search still answered {seen[-1]}"
         status, ready = get_json(server, "/readyz")
         assert status == 200 and ready["dataset_version"] == new
-        if exports:  # the dumps written after the database are picked up too
+        if exports:  # the dumps written after the database are picked up too, as a new release beside the first
             assert wait_for(lambda: get_json(server, "/v1/exports")[1].get("dataset_version") == new, NOTICED_WITHIN)
+            releases = get_json(server, "/v1/releases")[1]
+            assert [r["dataset_version"] for r in releases["releases"]] == [new, old]
+            assert releases["current"] == releases["releases"][0]["id"] == get_json(server, "/v1/exports")[1]["release"]
     finally:
         server.stop()
 

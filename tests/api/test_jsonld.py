@@ -71,17 +71,18 @@ def test_where_and_when_it_applies(dataset):
     assert dataset["temporalCoverage"] == "2021-08-16"
 
 
-def test_every_download_is_a_distribution_with_an_absolute_url(dataset, live_server):
+def test_every_download_is_a_distribution_at_its_immutable_absolute_url(dataset, live_server):
     status, _, body = get(live_server.port, "/v1/exports")
     assert status == 200
     files = json.loads(body)["files"]
     distributions = {d["contentUrl"]: d for d in dataset["distribution"]}
     assert len(distributions) == len(dataset["distribution"]) == len(files)
     for entry in files:
-        download = distributions[f"{live_server.url}/v1/exports/{entry['name']}"]
+        download = distributions[live_server.url + entry["immutable_url"]]
         assert download["@type"] == "DataDownload"
         assert download["encodingFormat"] == entry["media_type"]
-        assert get(live_server.port, download["contentUrl"].removeprefix(live_server.url))[0] == 200
+        status, headers, _ = get(live_server.port, download["contentUrl"].removeprefix(live_server.url))
+        assert status == 200 and "immutable" in headers["cache-control"]
 
 
 def test_the_simplified_page_describes_the_same_dataset_in_simplified(live_server, dataset):
@@ -98,7 +99,7 @@ def test_public_base_url_makes_every_url_the_deployments_whatever_the_host(publi
     assert "evil.example" not in text and "127.0.0.1" not in text
     assert found["url"] == f"{BASE}/"
     assert found["isBasedOn"][0]["url"] == f"{BASE}/documents/lianzhengzong-2021-127"
-    assert all(d["contentUrl"].startswith(f"{BASE}/v1/exports/") for d in found["distribution"])
+    assert all(d["contentUrl"].startswith(f"{BASE}/v1/releases/") for d in found["distribution"])
 
 
 def test_a_hostile_host_changes_nothing_without_public_base_url(live_server, dataset):

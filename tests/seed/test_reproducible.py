@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.seed.helpers import tree
+from tests.seed.helpers import current_release, tree
 
 SEEDS = ("0", "1")
 DATABASE = "policy.sqlite3"
@@ -41,17 +41,19 @@ def test_the_console_script_builds(seeded_builds):
     for run, folder in seeded_builds.values():
         assert run.returncode == 0, run.stderr
         assert re.match(r"built dataset [0-9a-f]{16} into sqlite:///.*: 1 documents, 5 chapters, 20 measures", run.stdout)
-        assert (folder / DATABASE).exists() and (folder / "exports" / "SHA256SUMS").exists()
+        assert (folder / DATABASE).exists() and (current_release(folder / "exports") / "SHA256SUMS").exists()
 
 
 def test_builds_under_different_hash_seeds_are_byte_identical(seeded_builds, built_db):
     trees = [tree(folder) for _, folder in seeded_builds.values()] + [tree(built_db.parent)]
     expected = trees[0]
-    # What is compared: the database, and every download with its checksums and the manifest.
-    downloads = {name.removeprefix("exports/") for name, data in expected.items() if name.startswith("exports/") and data}
-    listed = {line.split("  ", 1)[1] for line in expected["exports/SHA256SUMS"].decode().splitlines()}
+    # What is compared: the database, and every download with its checksums and the manifest, in
+    # the folder of a release whose id is therefore the same too.
+    release = f"exports/releases/{expected['exports/current'].decode().strip()}/"
+    downloads = {name.removeprefix(release) for name, data in expected.items() if name.startswith(release) and data}
+    listed = {line.split("  ", 1)[1] for line in expected[f"{release}SHA256SUMS"].decode().splitlines()}
     assert listed == downloads - {"SHA256SUMS", ".manifest.json"}
-    assert {DATABASE, "exports/.manifest.json", "exports/policy.sqlite3", "exports/hans/measures.csv"} <= expected.keys()
+    assert {DATABASE, f"{release}.manifest.json", f"{release}policy.sqlite3", f"{release}hans/measures.csv"} <= expected.keys()
     for other in trees[1:]:
         assert other.keys() == expected.keys()
         assert [name for name in expected if other[name] != expected[name]] == []
