@@ -24,6 +24,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from api.config import Settings, absolute_base
+from api.db import Database
 from api.metadata import AUTHOR, DESCRIPTION, KEYWORDS, LICENCE, SPATIAL, TITLE, download_url, publisher
 from api.negotiation import JSONLD, TURTLE
 from models.scripts import to_hans
@@ -79,49 +80,25 @@ SERVICE_DESCRIPTION = {
 }
 
 
-def _texts(graph: Graph, node: Any, predicate: URIRef, texts: Mapping[str, str]) -> None:
-    for language, text in texts.items():
-        graph.add((node, predicate, Literal(text, lang=language)))
-
-
-def _typed(graph: Graph, node: Any, *classes: URIRef) -> Any:
-    for class_ in classes:
-        graph.add((node, RDF.type, class_))
-    return node
-
-
-def _concept(graph: Graph, node: URIRef, label: str, scheme: URIRef | None = None) -> URIRef:
-    _typed(graph, node, SKOS.Concept)
-    graph.add((node, SKOS.prefLabel, Literal(label, lang="en")))
-    if scheme is not None:
-        graph.add((node, SKOS.inScheme, scheme))
-    return node
-
-
 def _date(value: dt.date) -> Literal:
     return Literal(value.isoformat(), datatype=XSD.date)
 
 
-def _notice_en(document: Mapping[str, Any]) -> str:
-    return f"{document['number']} 《{document['title']}》, issued by {document['issuer']} on {document['issued_on'].isoformat()}"
-
-
-def _provenance(
-    document_rows: Sequence[Mapping[str, Any]], publisher_name: str, version: str, released: dt.date | None, first_released: dt.date | None
-) -> dict[str, str]:
-    notices = "; ".join(_notice_en(d) for d in document_rows)
-    if released is not None:
-        release = f"Dataset version {version}, released {released.isoformat()} (first release {first_released.isoformat()})."
-        release_zh = f"數據版本 {version},發布於 {released.isoformat()}(首次發布 {first_released.isoformat()})。"
+def _provenance(documents: Sequence[Mapping[str, Any]], publisher_name: str, db: Database) -> dict[str, str]:
+    """Where the data comes from and what was done to it, and its release (or that it has none)."""
+    notices = "; ".join(f"{d['number']} 《{d['title']}》, issued by {d['issuer']} on {d['issued_on'].isoformat()}" for d in documents)
+    notices_zh = ";".join(f"{d['issuer']}《{d['title']}》({d['number']},{d['issued_on'].isoformat()})" for d in documents)
+    if db.released is not None:
+        release = f"Dataset version {db.version}, released {db.released.isoformat()} (first release {db.first_released.isoformat()})."
+        release_zh = f"數據版本 {db.version},發布於 {db.released.isoformat()}(首次發布 {db.first_released.isoformat()})。"
     else:
         release = (
-            f"Dataset version {version} is an unreleased build: its data has no record in the release log, "
+            f"Dataset version {db.version} is an unreleased build: its data has no record in the release log, "
             "so the dataset has no issue or modification date."
         )
-        release_zh = f"數據版本 {version} 為未發布的構建:其數據不在發布記錄中,故無發布及修改日期。"
-    zh_notices = ";".join(f"{d['issuer']}《{d['title']}》({d['number']},{d['issued_on'].isoformat()})" for d in document_rows)
+        release_zh = f"數據版本 {db.version} 為未發布的構建:其數據不在發布記錄中,故無發布及修改日期。"
     zh_hant = (
-        f"由{publisher_name}據{zh_notices}整理發布:依殘損副本復原全文並記錄每處更正,原文錯誤照錄為勘誤,以 OpenCC 轉為簡體。{release_zh}"
+        f"由{publisher_name}據{notices_zh}整理發布:依殘損副本復原全文並記錄每處更正,原文錯誤照錄為勘誤,以 OpenCC 轉為簡體。{release_zh}"
     )
     return {
         "en": f"Compiled and published by {publisher_name} from the official documents of the Lianjiang County People's "
@@ -133,148 +110,172 @@ def _provenance(
     }
 
 
-def catalog_graph(
-    settings: Settings,
-    version: str,
-    released: dt.date | None,
-    first_released: dt.date | None,
-    documents: Sequence[Mapping[str, Any]],
-    files: Iterable[Mapping[str, Any]],
-) -> Graph:
-    """The catalog: `documents` are the source notices (rows of the documents table: id, number,
-    title, issuer, issued_on), `files` the entries /v1/exports lists, `released`/`first_released`
-    the release log's dates of `version` (None: an unreleased build, which then has no dct:issued
-    nor dct:modified, and says so in its provenance)."""
-    base = absolute_base(settings)
-    about = publisher(settings)
-    graph = Graph(bind_namespaces="none")
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace)
-    here = f"{base}/v1/catalog"
-    catalog, dataset, service = URIRef(here), URIRef(f"{here}#dataset"), URIRef(f"{here}#api")
-    landing_page = _typed(graph, URIRef(f"{base}/"), FOAF.Document)
-    licence = _typed(graph, URIRef(LICENCE["url"]), DCTERMS.LicenseDocument)
-    graph.add((licence, RDFS.label, Literal(LICENCE["name"], lang="en")))
-    graph.add((licence, DCTERMS.identifier, Literal(LICENCE["id"])))
-    for language, label in ((CHINESE, "Chinese"), (ENGLISH, "English")):
-        _typed(graph, language, DCTERMS.LinguisticSystem)
-        graph.add((language, RDFS.label, Literal(label, lang="en")))
-
-    # Who publishes (the deployment's settings) and who wrote the source (the county government).
-    agent = _typed(graph, URIRef(f"{here}#publisher"), FOAF.Agent)
-    graph.add((agent, FOAF.name, Literal(about.name)))
-    graph.add((agent, FOAF.homepage, _typed(graph, URIRef(about.url), FOAF.Document)))
-    contact = _typed(graph, URIRef(f"{here}#contact"), VCARD.Kind, VCARD.Organization)
-    graph.add((contact, VCARD.fn, Literal(about.name)))
-    graph.add((contact, VCARD.hasURL, URIRef(about.url)))
-    if about.email:
-        graph.add((contact, VCARD.hasEmail, URIRef(f"mailto:{about.email}")))
-    author = _typed(graph, URIRef(f"{here}#author"), FOAF.Agent, FOAF.Organization)
-    _texts(graph, author, FOAF.name, AUTHOR)
-
-    _typed(graph, catalog, DCAT.Catalog)
-    _texts(graph, catalog, DCTERMS.title, CATALOG_TITLE)
-    _texts(graph, catalog, DCTERMS.description, CATALOG_DESCRIPTION)
-    graph.add((catalog, DCTERMS.publisher, agent))
-    graph.add((catalog, FOAF.homepage, landing_page))
-    graph.add((catalog, DCTERMS.language, CHINESE))
-    graph.add((catalog, DCTERMS.language, ENGLISH))
-    graph.add((catalog, DCTERMS.license, licence))
-    graph.add((catalog, DCAT.themeTaxonomy, _typed(graph, DATA_THEMES, SKOS.ConceptScheme)))
-    graph.add((DATA_THEMES, DCTERMS.title, Literal("Data theme", lang="en")))
-    graph.add((catalog, DCAT.dataset, dataset))
-    graph.add((catalog, DCAT.service, service))
-
-    _typed(graph, dataset, DCAT.Dataset)
-    _texts(graph, dataset, DCTERMS.title, TITLE)
-    _texts(graph, dataset, DCTERMS.description, DESCRIPTION)
-    for language, words in KEYWORDS.items():
-        for word in words:
-            graph.add((dataset, DCAT.keyword, Literal(word, lang=language)))
-    graph.add((dataset, DCTERMS.publisher, agent))
-    graph.add((dataset, DCAT.contactPoint, contact))
-    graph.add((dataset, DCTERMS.license, licence))
-    graph.add((dataset, DCAT.theme, _concept(graph, GOVERNMENT_THEME, "Government and public sector", DATA_THEMES)))
-    graph.add((dataset, DCTERMS.language, CHINESE))
-    graph.add((dataset, DCAT.landingPage, landing_page))
-    graph.add((dataset, VERSION, Literal(version)))
-    if released is not None and first_released is not None:
-        for node in (dataset, catalog):
-            graph.add((node, DCTERMS.issued, _date(first_released)))
-            graph.add((node, DCTERMS.modified, _date(released)))
-
-    spatial = _typed(graph, URIRef(f"{here}#spatial"), DCTERMS.Location)
-    _texts(graph, spatial, SKOS.prefLabel, SPATIAL["name"])
-    # Its code among China's administrative divisions (GB/T 2260).
-    graph.add((spatial, DCTERMS.identifier, Literal(SPATIAL["code"])))
-    graph.add((spatial, SKOS.notation, Literal(SPATIAL["code"])))
-    graph.add((dataset, DCTERMS.spatial, spatial))
-
-    if documents:
-        temporal = _typed(graph, URIRef(f"{here}#temporal"), DCTERMS.PeriodOfTime)
-        graph.add((temporal, DCAT.startDate, _date(min(d["issued_on"] for d in documents))))
-        graph.add((dataset, DCTERMS.temporal, temporal))
-
-    provenance = _typed(graph, URIRef(f"{here}#provenance"), DCTERMS.ProvenanceStatement)
-    _texts(graph, provenance, RDFS.label, _provenance(documents, about.name, version, released, first_released))
-    graph.add((dataset, DCTERMS.provenance, provenance))
-    attribution = _typed(graph, URIRef(f"{here}#attribution"), PROV.Attribution)
-    graph.add((attribution, PROV.agent, author))
-    graph.add((attribution, DCAT.hadRole, _typed(graph, ORIGINATOR, DCAT.Role)))
-    graph.add((ORIGINATOR, RDFS.label, Literal("originator", lang="en")))
-    graph.add((dataset, PROV.qualifiedAttribution, attribution))
-    for document in documents:  # each source notice, as the API serves it
-        notice = _typed(graph, URIRef(f"{base}/v1/documents/{document['id']}"), FOAF.Document, RDFS.Resource)
-        graph.add((notice, DCTERMS.title, Literal(document["title"], lang="zh-Hant")))
-        graph.add((notice, DCTERMS.title, Literal(document["title_hans"], lang="zh-Hans")))
-        graph.add((notice, DCTERMS.identifier, Literal(document["number"])))
-        graph.add((notice, DCTERMS.issued, _date(document["issued_on"])))
-        graph.add((notice, DCTERMS.creator, author))
-        graph.add((dataset, DCTERMS.relation, notice))
-
-    exports = _typed(graph, URIRef(f"{base}/v1/exports"), RDFS.Resource)
+def catalog_graph(settings: Settings, db: Database, documents: Sequence[Mapping[str, Any]], files: Iterable[Mapping[str, Any]]) -> Graph:
+    """The catalog of the dataset version `db` serves: `documents` are its source notices (rows of
+    the documents table: id, number, title, issuer, issued_on), `files` the entries /v1/exports
+    lists. A version the release log does not know (`db.released` None) has no dct:issued nor
+    dct:modified, and its provenance says so."""
+    build = _CatalogGraph(settings)
+    build.catalog(db)
+    build.dataset(db)
+    build.coverage(documents)
+    build.source(documents, db)
     for index, entry in enumerate(files):
-        _distribution(graph, dataset, settings, exports, licence, here, index, entry)
-
-    _typed(graph, service, DCAT.DataService)
-    _texts(graph, service, DCTERMS.title, SERVICE_TITLE)
-    _texts(graph, service, DCTERMS.description, SERVICE_DESCRIPTION)
-    graph.add((service, DCAT.endpointURL, _typed(graph, URIRef(f"{base}/v1"), RDFS.Resource)))
-    graph.add((service, DCAT.endpointDescription, _typed(graph, URIRef(f"{base}/openapi.json"), RDFS.Resource)))
-    graph.add((service, DCAT.landingPage, _typed(graph, URIRef(f"{base}/docs"), FOAF.Document)))
-    graph.add((service, DCAT.servesDataset, dataset))
-    graph.add((service, DCTERMS.license, licence))
-    graph.add((service, DCTERMS.publisher, agent))
-    graph.add((service, DCAT.contactPoint, contact))
-    return graph
+        build.distribution(index, entry)
+    build.service()
+    return build.graph
 
 
-def _distribution(
-    graph: Graph, dataset: URIRef, settings: Settings, exports: URIRef, licence: URIRef, here: str, index: int, entry: Mapping[str, Any]
-) -> None:
-    """One file of /v1/exports as a dcat:Distribution of `dataset`."""
-    name = entry["name"]
-    node = _typed(graph, URIRef(f"{here}#distribution/{name}"), DCAT.Distribution)
-    graph.add((dataset, DCAT.distribution, node))
-    graph.add((node, DCTERMS.title, Literal(name)))
-    graph.add((node, DCTERMS.description, Literal(entry["description"], lang="en")))
-    graph.add((node, DCAT.downloadURL, _typed(graph, URIRef(download_url(settings, name)), RDFS.Resource)))
-    graph.add((node, DCAT.accessURL, exports))  # the listing: every file of the release, with its checksum
-    graph.add((node, DCTERMS.license, licence))
-    essence = entry["media_type"].split(";")[0].strip()
-    graph.add((node, DCAT.mediaType, _typed(graph, URIRef(IANA + essence), DCTERMS.MediaType)))
-    if essence in FILE_TYPES:
-        graph.add((node, DCTERMS["format"], _typed(graph, FILE_TYPES[essence], DCTERMS.MediaTypeOrExtent)))
-    graph.add((node, DCAT.byteSize, Literal(entry["bytes"], datatype=XSD.nonNegativeInteger)))
-    checksum = _typed(graph, BNode(f"checksum{index}"), SPDX.Checksum)
-    graph.add((checksum, SPDX.algorithm, _typed(graph, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
-    graph.add((checksum, SPDX.checksumValue, Literal(entry["sha256"], datatype=XSD.hexBinary)))
-    graph.add((node, SPDX.checksum, checksum))
-    if entry.get("script") in SCRIPTS:
-        script, label = SCRIPTS[entry["script"]]
+class _CatalogGraph:
+    """Adds the catalog's nodes to one graph, a part of the description per method."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base = base = absolute_base(settings)
+        self.here = here = f"{base}/v1/catalog"
+        self.graph = graph = Graph(bind_namespaces="none")
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        self.node, self.dataset_node, self.service_node = URIRef(here), URIRef(f"{here}#dataset"), URIRef(f"{here}#api")
+        self.landing_page = self.typed(URIRef(f"{base}/"), FOAF.Document)
+        self.licence = self.typed(URIRef(LICENCE["url"]), DCTERMS.LicenseDocument)
+        graph.add((self.licence, RDFS.label, Literal(LICENCE["name"], lang="en")))
+        graph.add((self.licence, DCTERMS.identifier, Literal(LICENCE["id"])))
+        for language, label in ((CHINESE, "Chinese"), (ENGLISH, "English")):
+            graph.add((self.typed(language, DCTERMS.LinguisticSystem), RDFS.label, Literal(label, lang="en")))
+        # Who publishes (the deployment's settings) and who wrote the source (the county government).
+        about = self.publisher = publisher(settings)
+        self.agent = self.typed(URIRef(f"{here}#publisher"), FOAF.Agent)
+        graph.add((self.agent, FOAF.name, Literal(about.name)))
+        graph.add((self.agent, FOAF.homepage, self.typed(URIRef(about.url), FOAF.Document)))
+        self.contact = self.typed(URIRef(f"{here}#contact"), VCARD.Kind, VCARD.Organization)
+        graph.add((self.contact, VCARD.fn, Literal(about.name)))
+        graph.add((self.contact, VCARD.hasURL, URIRef(about.url)))
+        if about.email:
+            graph.add((self.contact, VCARD.hasEmail, URIRef(f"mailto:{about.email}")))
+        self.author = self.typed(URIRef(f"{here}#author"), FOAF.Agent, FOAF.Organization)
+        self.texts(self.author, FOAF.name, AUTHOR)
+
+    def typed(self, node: Any, *classes: URIRef) -> Any:
+        for class_ in classes:
+            self.graph.add((node, RDF.type, class_))
+        return node
+
+    def texts(self, node: Any, predicate: URIRef, texts: Mapping[str, str]) -> None:
+        for language, text in texts.items():
+            self.graph.add((node, predicate, Literal(text, lang=language)))
+
+    def released(self, node: URIRef, db: Database) -> None:
+        if db.released is not None and db.first_released is not None:
+            self.graph.add((node, DCTERMS.issued, _date(db.first_released)))
+            self.graph.add((node, DCTERMS.modified, _date(db.released)))
+
+    def catalog(self, db: Database) -> None:
+        graph, node = self.graph, self.typed(self.node, DCAT.Catalog)
+        self.texts(node, DCTERMS.title, CATALOG_TITLE)
+        self.texts(node, DCTERMS.description, CATALOG_DESCRIPTION)
+        graph.add((node, DCTERMS.publisher, self.agent))
+        graph.add((node, FOAF.homepage, self.landing_page))
         graph.add((node, DCTERMS.language, CHINESE))
-        graph.add((node, DCTERMS.language, _typed(graph, script, DCTERMS.LinguisticSystem)))
-        graph.add((script, RDFS.label, Literal(label, lang="en")))
+        graph.add((node, DCTERMS.language, ENGLISH))
+        graph.add((node, DCTERMS.license, self.licence))
+        graph.add((node, DCAT.themeTaxonomy, self.typed(DATA_THEMES, SKOS.ConceptScheme)))
+        graph.add((DATA_THEMES, DCTERMS.title, Literal("Data theme", lang="en")))
+        graph.add((node, DCAT.dataset, self.dataset_node))
+        graph.add((node, DCAT.service, self.service_node))
+        self.released(node, db)
+
+    def dataset(self, db: Database) -> None:
+        graph, node = self.graph, self.typed(self.dataset_node, DCAT.Dataset)
+        self.texts(node, DCTERMS.title, TITLE)
+        self.texts(node, DCTERMS.description, DESCRIPTION)
+        for language, words in KEYWORDS.items():
+            for word in words:
+                graph.add((node, DCAT.keyword, Literal(word, lang=language)))
+        graph.add((node, DCTERMS.publisher, self.agent))
+        graph.add((node, DCAT.contactPoint, self.contact))
+        graph.add((node, DCTERMS.license, self.licence))
+        theme = self.typed(GOVERNMENT_THEME, SKOS.Concept)
+        graph.add((theme, SKOS.prefLabel, Literal("Government and public sector", lang="en")))
+        graph.add((theme, SKOS.inScheme, DATA_THEMES))
+        graph.add((node, DCAT.theme, theme))
+        graph.add((node, DCTERMS.language, CHINESE))
+        graph.add((node, DCAT.landingPage, self.landing_page))
+        graph.add((node, VERSION, Literal(db.version)))
+        self.released(node, db)
+
+    def coverage(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        """Where (the county, with its code among China's administrative divisions, GB/T 2260) and
+        since when (the earliest notice)."""
+        spatial = self.typed(URIRef(f"{self.here}#spatial"), DCTERMS.Location)
+        self.texts(spatial, SKOS.prefLabel, SPATIAL["name"])
+        self.graph.add((spatial, DCTERMS.identifier, Literal(SPATIAL["code"])))
+        self.graph.add((spatial, SKOS.notation, Literal(SPATIAL["code"])))
+        self.graph.add((self.dataset_node, DCTERMS.spatial, spatial))
+        if documents:
+            temporal = self.typed(URIRef(f"{self.here}#temporal"), DCTERMS.PeriodOfTime)
+            self.graph.add((temporal, DCAT.startDate, _date(min(d["issued_on"] for d in documents))))
+            self.graph.add((self.dataset_node, DCTERMS.temporal, temporal))
+
+    def source(self, documents: Sequence[Mapping[str, Any]], db: Database) -> None:
+        """The source credited: a provenance statement, the county government as originator, and
+        each notice (as the API serves it) related to the dataset."""
+        graph, dataset = self.graph, self.dataset_node
+        provenance = self.typed(URIRef(f"{self.here}#provenance"), DCTERMS.ProvenanceStatement)
+        self.texts(provenance, RDFS.label, _provenance(documents, self.publisher.name, db))
+        graph.add((dataset, DCTERMS.provenance, provenance))
+        attribution = self.typed(URIRef(f"{self.here}#attribution"), PROV.Attribution)
+        graph.add((attribution, PROV.agent, self.author))
+        graph.add((attribution, DCAT.hadRole, self.typed(ORIGINATOR, DCAT.Role)))
+        graph.add((ORIGINATOR, RDFS.label, Literal("originator", lang="en")))
+        graph.add((dataset, PROV.qualifiedAttribution, attribution))
+        for document in documents:
+            notice = self.typed(URIRef(f"{self.base}/v1/documents/{document['id']}"), FOAF.Document, RDFS.Resource)
+            graph.add((notice, DCTERMS.title, Literal(document["title"], lang="zh-Hant")))
+            graph.add((notice, DCTERMS.title, Literal(document["title_hans"], lang="zh-Hans")))
+            graph.add((notice, DCTERMS.identifier, Literal(document["number"])))
+            graph.add((notice, DCTERMS.issued, _date(document["issued_on"])))
+            graph.add((notice, DCTERMS.creator, self.author))
+            graph.add((dataset, DCTERMS.relation, notice))
+
+    def distribution(self, index: int, entry: Mapping[str, Any]) -> None:
+        """One file of /v1/exports."""
+        graph, name = self.graph, entry["name"]
+        node = self.typed(URIRef(f"{self.here}#distribution/{name}"), DCAT.Distribution)
+        graph.add((self.dataset_node, DCAT.distribution, node))
+        graph.add((node, DCTERMS.title, Literal(name)))
+        graph.add((node, DCTERMS.description, Literal(entry["description"], lang="en")))
+        graph.add((node, DCAT.downloadURL, self.typed(URIRef(download_url(self.settings, name)), RDFS.Resource)))
+        # Access: the listing of every file of the release, with its checksum.
+        graph.add((node, DCAT.accessURL, self.typed(URIRef(f"{self.base}/v1/exports"), RDFS.Resource)))
+        graph.add((node, DCTERMS.license, self.licence))
+        essence = entry["media_type"].split(";")[0].strip()
+        graph.add((node, DCAT.mediaType, self.typed(URIRef(IANA + essence), DCTERMS.MediaType)))
+        if essence in FILE_TYPES:
+            graph.add((node, DCTERMS["format"], self.typed(FILE_TYPES[essence], DCTERMS.MediaTypeOrExtent)))
+        graph.add((node, DCAT.byteSize, Literal(entry["bytes"], datatype=XSD.nonNegativeInteger)))
+        checksum = self.typed(BNode(f"checksum{index}"), SPDX.Checksum)  # a fixed label: the same bytes every time
+        graph.add((checksum, SPDX.algorithm, self.typed(SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
+        graph.add((checksum, SPDX.checksumValue, Literal(entry["sha256"], datatype=XSD.hexBinary)))
+        graph.add((node, SPDX.checksum, checksum))
+        if entry.get("script") in SCRIPTS:
+            script, label = SCRIPTS[entry["script"]]
+            graph.add((node, DCTERMS.language, CHINESE))
+            graph.add((node, DCTERMS.language, self.typed(script, DCTERMS.LinguisticSystem)))
+            graph.add((script, RDFS.label, Literal(label, lang="en")))
+
+    def service(self) -> None:
+        """This API: its endpoint, its OpenAPI description, its docs."""
+        graph, node, base = self.graph, self.typed(self.service_node, DCAT.DataService), self.base
+        self.texts(node, DCTERMS.title, SERVICE_TITLE)
+        self.texts(node, DCTERMS.description, SERVICE_DESCRIPTION)
+        graph.add((node, DCAT.endpointURL, self.typed(URIRef(f"{base}/v1"), RDFS.Resource)))
+        graph.add((node, DCAT.endpointDescription, self.typed(URIRef(f"{base}/openapi.json"), RDFS.Resource)))
+        graph.add((node, DCAT.landingPage, self.typed(URIRef(f"{base}/docs"), FOAF.Document)))
+        graph.add((node, DCAT.servesDataset, self.dataset_node))
+        graph.add((node, DCTERMS.license, self.licence))
+        graph.add((node, DCTERMS.publisher, self.agent))
+        graph.add((node, DCAT.contactPoint, self.contact))
 
 
 def serialise(graph: Graph, syntax: str) -> bytes:

@@ -76,7 +76,5 @@ def get_catalog(request: Request, db: DB, format: SyntaxQuery = None) -> Respons
     snapshot.exports.require()
     syntax = format or negotiation_of(request.scope).rdf
     documents, _ = document_rows(db)
-    graph = catalog_graph(
-        request.app.state.settings, db.version, db.released, db.first_released, documents, snapshot.exports.files.values()
-    )
+    graph = catalog_graph(request.app.state.settings, db, documents, snapshot.exports.files.values())
     return finish(request, serialise(graph, syntax), MEDIA_TYPES[syntax])
