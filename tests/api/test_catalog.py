@@ -24,6 +24,7 @@ import pyshacl
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDFS, SH, SKOS, XSD
 
 from api.catalog import CHINESE, GOVERNMENT_THEME, ORIGINATOR, SPDX, VCARD
@@ -50,8 +51,8 @@ def graph_of(body: bytes, media_type: str) -> Graph:
     return Graph().parse(data=body, format=SYNTAXES[media_type])
 
 
-def fetched(client: TestClient, media_type: str = JSONLD, path: str = CATALOG) -> Graph:
-    response = client.get(path, headers={"Accept": media_type})
+def fetched(client: TestClient, media_type: str = JSONLD) -> Graph:
+    response = client.get(CATALOG, headers={"Accept": media_type})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == media_type
     return graph_of(response.content, media_type)
@@ -125,8 +126,6 @@ def test_every_distribution_conforms_to_the_projects_own_shape(live_catalogs, ow
 
 
 def test_both_syntaxes_say_the_same(live_catalogs):
-    from rdflib.compare import isomorphic
-
     assert isomorphic(*live_catalogs.values())
 
 
