@@ -62,7 +62,8 @@ PREFIXES = {
     "xsd": XSD,
 }
 CONTEXT = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-MEDIA_TYPES = {JSONLD: "application/ld+json", TURTLE: "text/turtle; charset=utf-8"}
+JSONLD_MEDIA_TYPE = "application/ld+json"
+MEDIA_TYPES = {JSONLD: JSONLD_MEDIA_TYPE, TURTLE: "text/turtle; charset=utf-8"}
 
 CATALOG_TITLE = {
     "zh-Hant": "連江縣政策文件開放數據目錄",

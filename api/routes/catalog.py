@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from api.catalog import MEDIA_TYPES, catalog_graph, serialise
+from api.catalog import JSONLD_MEDIA_TYPE, MEDIA_TYPES, catalog_graph, serialise
 from api.collections import document_rows
 from api.deps import DB
 from api.negotiation import negotiation_of
@@ -25,7 +25,6 @@ from models.schemas import Problem as ProblemSchema
 
 router = APIRouter(tags=["meta"])
 CATALOG_PATH = "/v1/catalog"
-JSONLD_MEDIA_TYPE = "application/ld+json"
 
 SyntaxQuery = Annotated[
     Literal["jsonld", "turtle"] | None,

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from api.catalog import JSONLD_MEDIA_TYPE
 from api.openapi import header_refs
 from api.responses import finish
 from api.routes.common import PROBLEM_400, finished_responses
@@ -35,7 +36,7 @@ def service_targets(base: str) -> dict[str, tuple[str, str]]:
     return {
         "service-desc": (f"{base}/openapi.json", OPENAPI_MEDIA_TYPE),
         "service-doc": (f"{base}/docs", "text/html"),
-        "service-meta": (f"{base}/v1/catalog", "application/ld+json"),
+        "service-meta": (f"{base}/v1/catalog", JSONLD_MEDIA_TYPE),
     }
 
 
