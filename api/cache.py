@@ -1,7 +1,7 @@
 """A bounded cache of finished responses, which the front door (api/front.py) answers from.
 
 The data is immutable for a dataset version, so a response is a pure function of the request: its
-path, its query string and what its headers negotiate (script, format, gzip, the CORS outcome: a
+path, its query string and what its headers negotiate (script, format, RDF syntax, gzip, the CORS outcome: a
 `Negotiation`, api/negotiation.py), which is the key, never the raw header bytes. A cache belongs to
 one dataset version (api/snapshot.py). The first request for a combination goes through FastAPI (its middleware, routing,
 validation, SQL) and its 200 is stored as it was sent; the next ones are answered from here,

@@ -20,7 +20,7 @@ from api.db import error_reason
 from api.deps import check_query
 from api.front import FrontedAPI
 from api.middleware import HeadAsGet
-from api.routes import chapters, discovery, documents, exports, measure_units, measures, pages, releases, root, units
+from api.routes import catalog, chapters, discovery, documents, exports, measure_units, measures, pages, releases, root, units
 from api.slashes import SlashRedirect
 from api.snapshot import Served
 
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
     for router in (
         root.router,
         discovery.router,
+        catalog.router,
         documents.router,
         chapters.router,
         measures.router,

@@ -1,4 +1,5 @@
-"""Which representation a request asks for: script (hant/hans), format (json/csv), gzip and CORS.
+"""Which representation a request asks for: script (hant/hans), format (json/csv), the RDF syntax of
+the DCAT catalog (JSON-LD/Turtle), gzip and CORS.
 
 The headers are read once per request, by the front door (api/front.py), into a `Negotiation`: all
 that a response may take from the request's headers. The response cache keys on it, and the routes
@@ -19,6 +20,7 @@ from models.scripts import Script
 HANS_TAGS = {"zh-hans", "zh-cn", "zh-sg", "zh-my"}
 HANT_TAGS = {"zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh"}
 CSV, JSON = "csv", "json"
+JSONLD, TURTLE = "jsonld", "turtle"  # the syntaxes of the DCAT catalog (api/routes/catalog.py)
 SCOPE_KEY = "api.negotiation"  # where the front door leaves a request's Negotiation
 
 
@@ -54,13 +56,25 @@ def script_from_language(accept_language: str) -> Script:
     return Script.hant
 
 
-def format_from_accept(accept: str) -> str:
-    for media_type in ranked(accept):
-        if media_type == "text/csv":
-            return CSV
-        if media_type in ("application/json", "application/*", "*/*"):
-            return JSON
-    return JSON
+def preferred(media_types: list[str], offers: Mapping[str, str], default: str) -> str:
+    """What the best-ranked of `media_types` that `offers` names selects, else `default`."""
+    for media_type in media_types:
+        if media_type in offers:
+            return offers[media_type]
+    return default
+
+
+# What an Accept header selects among what the API's routes answer: the lists and tables (JSON or
+# CSV), and the catalog (JSON-LD or Turtle). Each route reads only its own; a type that a route
+# does not answer is skipped for that route, as if it had not been listed.
+FORMATS = {"text/csv": CSV, "application/json": JSON, "application/*": JSON, "*/*": JSON}
+RDF_SYNTAXES = {
+    "text/turtle": TURTLE,
+    "application/ld+json": JSONLD,
+    "application/json": JSONLD,
+    "application/*": JSONLD,
+    "*/*": JSONLD,
+}
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -74,6 +88,7 @@ class Negotiation:
 
     script: Script
     format: str
+    rdf: str  # JSONLD or TURTLE: only the catalog reads it
     gzip: bool
     cors: str | None
 
@@ -86,9 +101,11 @@ def negotiation(headers: Mapping[bytes, bytes], echoed_origin: Callable[[str], s
     """The request's Negotiation from its headers (the first of each name), with the CORS policy's
     answer to its Origin (api/cors.py)."""
     origin = headers.get(b"origin")
+    accept = ranked(headers.get(b"accept", b"").decode("latin-1"))
     return Negotiation(
         script_from_language(headers.get(b"accept-language", b"").decode("latin-1")),
-        format_from_accept(headers.get(b"accept", b"").decode("latin-1")),
+        preferred(accept, FORMATS, JSON),
+        preferred(accept, RDF_SYNTAXES, JSONLD),
         accepts_gzip(headers.get(b"accept-encoding", b"").decode("latin-1")),
         None if origin is None else echoed_origin(origin.decode("latin-1")),
     )

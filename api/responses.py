@@ -18,7 +18,7 @@ from api.negotiation import Representation, negotiation_of
 CACHE_CONTROL = "public, max-age=3600"
 VARY = "Accept, Accept-Language, Accept-Encoding"
 GZIP_MINIMUM = 1024
-COMPRESSIBLE = ("application/json", "text/", "application/problem+json")
+COMPRESSIBLE = ("application/json", "text/", "application/problem+json", "application/ld+json")
 
 
 def etag_of(body: bytes) -> str:

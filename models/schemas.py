@@ -532,6 +532,7 @@ class RootLinks(Links):
     units: str = Field(examples=["/v1/units"])
     exports: str = Field(examples=["/v1/exports"])
     releases: str = Field(examples=["/v1/releases"])
+    catalog: str = Field(description="The DCAT-AP catalog of the dataset, its downloads and this API.", examples=["/v1/catalog"])
     openapi: str = Field(examples=["/openapi.json"])
     docs: str = Field(examples=["/docs"])
 
@@ -689,9 +690,40 @@ class ApiCatalogEntry(Schema):
     anchor: str = Field(description="The API's entry point (root-relative unless PUBLIC_BASE_URL is set).", examples=["/v1"])
     service_desc: list[LinkTarget] = Field(alias="service-desc", description="The machine-readable description: the OpenAPI spec.")
     service_doc: list[LinkTarget] = Field(alias="service-doc", description="The documentation for people.")
+    service_meta: list[LinkTarget] = Field(
+        alias="service-meta", description="Metadata for machines: the DCAT-AP catalog of the API and its dataset (/v1/catalog)."
+    )
 
 
 class ApiCatalog(Schema):
     """The APIs this host publishes, as an RFC 9264 JSON linkset (RFC 9727)."""
 
     linkset: list[ApiCatalogEntry]
+
+
+# The DCAT-AP catalog (GET /v1/catalog) as compact JSON-LD. A node's keys are `@id`, `@type` and the
+# context's compact IRIs (`dct:title`): the pattern lets the tests' closed copy (tests/spec.py) accept
+# any term of the vocabularies while refusing a key that is neither.
+COMPACT_IRI = "^[a-z]+:[A-Za-z_][A-Za-z0-9_-]*$"
+
+
+class JsonLdContext(Schema):
+    """The JSON-LD context, inline: each prefix and the namespace it stands for."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"patternProperties": {"^[a-z]+$": {"type": "string"}}})
+
+
+class JsonLdNode(Schema):
+    """One node of the graph: its IRI (or blank node label), its classes, and its properties by compact IRI."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"patternProperties": {COMPACT_IRI: {}}})
+    id: str = Field(alias="@id", examples=["http://127.0.0.1:8000/v1/catalog#dataset"])
+    type: str | list[str] = Field(alias="@type", description="Its class, or classes.", examples=["dcat:Dataset"])
+
+
+class DcatCatalog(Schema):
+    """The DCAT-AP 3 catalog as compact JSON-LD: one `dcat:Catalog`, its `dcat:Dataset` with a
+    `dcat:Distribution` per download, and the API as a `dcat:DataService`."""
+
+    context: JsonLdContext = Field(alias="@context")
+    graph: list[JsonLdNode] = Field(alias="@graph", description="The nodes, in the order of their ids.")

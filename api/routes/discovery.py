@@ -1,5 +1,5 @@
 """What crawlers and API tooling look for first: robots.txt, the sitemap of the pages for people,
-the API catalog at /.well-known/api-catalog (RFC 9727) and the `service-desc`/`service-doc` links
+the API catalog at /.well-known/api-catalog (RFC 9727) and the `service-desc`/`service-doc`/`service-meta` links
 (RFC 8631) that `GET /v1` also sends in its Link header.
 
 Every URL comes from PUBLIC_BASE_URL, never from the request's Host, so that no cached answer can
@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from api.catalog import JSONLD_MEDIA_TYPE
 from api.config import absolute_base
 from api.deps import DB
 from api.openapi import header_refs
@@ -39,8 +40,13 @@ ElementTree.register_namespace("xhtml", XHTML_NS)
 
 
 def service_targets(base: str) -> dict[str, tuple[str, str]]:
-    """The API's description and documentation (RFC 8631): relation -> (URL, media type)."""
-    return {"service-desc": (f"{base}/openapi.json", OPENAPI_MEDIA_TYPE), "service-doc": (f"{base}/docs", "text/html")}
+    """The API's description, its documentation and its metadata for machines, the DCAT catalog
+    (RFC 8631): relation -> (URL, media type)."""
+    return {
+        "service-desc": (f"{base}/openapi.json", OPENAPI_MEDIA_TYPE),
+        "service-doc": (f"{base}/docs", "text/html"),
+        "service-meta": (f"{base}/v1/catalog", JSONLD_MEDIA_TYPE),
+    }
 
 
 def service_link_header(base: str) -> str:
@@ -65,7 +71,8 @@ class LinksetResponse(JSONResponse):
     },
 )
 def get_api_catalog(request: Request) -> Response:
-    """The APIs this host publishes (RFC 9727): `/v1`, with its OpenAPI description and its docs."""
+    """The APIs this host publishes (RFC 9727): `/v1`, with its OpenAPI description, its docs and its
+    DCAT catalog."""
     base = request.app.state.settings.public_base_url
     entry = {"anchor": f"{base}/v1"}
     for rel, (href, media_type) in service_targets(base).items():

@@ -20,8 +20,8 @@ router = APIRouter(tags=["meta"])
 ROOT_HEADERS = {
     **FINISHED_HEADERS,
     "Link": response_header(
-        'RFC 8631 links to the API\'s OpenAPI description (rel="service-desc") and its documentation for people'
-        ' (rel="service-doc"), as in the body\'s `links`.'
+        'RFC 8631 links to the API\'s OpenAPI description (rel="service-desc"), its documentation for people'
+        ' (rel="service-doc") and its DCAT catalog (rel="service-meta"), as in the body\'s `links`.'
     ),
 }
 
@@ -47,6 +47,7 @@ def get_root(request: Request, db: DB, representation: Rep) -> Response:
             "units": present.link("/v1/units"),
             "exports": f"{base}/v1/exports",
             "releases": f"{base}/v1/releases",
+            "catalog": f"{base}/v1/catalog",
             "openapi": f"{base}/openapi.json",
             "docs": f"{base}/docs",
         },

@@ -27,6 +27,7 @@ def catalog_of(base: str) -> dict:
                 "anchor": f"{base}/v1",
                 "service-desc": [{"href": f"{base}/openapi.json", "type": "application/vnd.oai.openapi+json"}],
                 "service-doc": [{"href": f"{base}/docs", "type": "text/html"}],
+                "service-meta": [{"href": f"{base}/v1/catalog", "type": "application/ld+json"}],
             }
         ]
     }
@@ -40,9 +41,9 @@ def public_client(backend_settings):
         yield client
 
 
-def test_root_links_its_openapi_description_and_docs(client):
+def test_root_links_its_openapi_description_docs_and_catalog(client):
     response = client.get("/v1")
-    assert link_header(response) == {"service-desc": "/openapi.json", "service-doc": "/docs"}
+    assert link_header(response) == {"service-desc": "/openapi.json", "service-doc": "/docs", "service-meta": "/v1/catalog"}
     assert response.json()["dataset_version"]  # the body is unchanged by the header
 
 
@@ -73,6 +74,7 @@ def test_the_catalog_points_to_what_is_served(client):
     assert client.get(entry["anchor"]).json()["api_version"] == "v1"
     assert client.get(entry["service-desc"][0]["href"]).json()["paths"][CATALOG]
     assert client.get(entry["service-doc"][0]["href"]).status_code == 200
+    assert client.get(entry["service-meta"][0]["href"]).headers["content-type"] == "application/ld+json"
 
 
 def test_robots_txt_allows_everything_and_names_the_sitemap(client):
@@ -144,4 +146,8 @@ def test_the_public_base_url_makes_the_catalog_absolute(public_client):
 
 def test_the_public_base_url_prefixes_the_root_links(public_client):
     response = public_client.get("/v1", headers=HOSTILE_HOST)
-    assert link_header(response) == {"service-desc": f"{BASE}/openapi.json", "service-doc": f"{BASE}/docs"}
+    assert link_header(response) == {
+        "service-desc": f"{BASE}/openapi.json",
+        "service-doc": f"{BASE}/docs",
+        "service-meta": f"{BASE}/v1/catalog",
+    }

@@ -232,6 +232,7 @@ DOCUMENTED = [  # a request for every operation of the spec
     "/healthz",
     "/readyz",
     "/.well-known/api-catalog",
+    "/v1/catalog",
 ]
 
 
