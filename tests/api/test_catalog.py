@@ -130,7 +130,7 @@ def test_both_syntaxes_say_the_same(live_catalogs):
 
 
 @pytest.mark.parametrize("media_type", list(SYNTAXES))
-def test_one_catalog_one_dataset_one_service_and_a_distribution_per_listed_file(live_catalogs, listed, media_type):
+def test_one_catalog_one_dataset_one_service_and_a_distribution_per_listed_file(live_server, live_catalogs, listed, media_type):
     graph = live_catalogs[media_type]
     catalog, dataset, service = the(graph, DCAT.Catalog), the(graph, DCAT.Dataset), the(graph, DCAT.DataService)
     assert set(graph.objects(catalog, DCAT.dataset)) == {dataset}
@@ -138,10 +138,9 @@ def test_one_catalog_one_dataset_one_service_and_a_distribution_per_listed_file(
     distributions = set(graph.subjects(RDF.type, DCAT.Distribution))
     assert set(graph.objects(dataset, DCAT.distribution)) == distributions
     assert len(listed) > 1 and len(distributions) == len(listed)
-    settings = Settings()  # the live server's: PUBLIC_BASE_URL unset, the default port
     by_url = {graph.value(d, DCAT.downloadURL): d for d in distributions}
     for file in listed:
-        node = by_url[URIRef(absolute_base(settings) + file["immutable_url"])]
+        node = by_url[URIRef(live_server.url + file["immutable_url"])]  # PUBLIC_BASE_URL unset: the server's own address
         assert graph.value(node, DCAT.byteSize) == Literal(file["bytes"], datatype=XSD.nonNegativeInteger)
         checksum = graph.value(node, SPDX.checksum)
         assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
@@ -152,9 +151,9 @@ def test_one_catalog_one_dataset_one_service_and_a_distribution_per_listed_file(
 
 
 @pytest.mark.parametrize("required", list(REQUIRED))
-def test_the_projects_shape_refuses_a_distribution_without_what_it_requires(live_catalogs, own_shapes, listed, required):
+def test_the_projects_shape_refuses_a_distribution_without_what_it_requires(live_server, live_catalogs, own_shapes, listed, required):
     graph = Graph() + live_catalogs[JSONLD]
-    target = URIRef(absolute_base(Settings()) + listed[0]["immutable_url"])
+    target = URIRef(live_server.url + listed[0]["immutable_url"])
     (distribution,) = graph.subjects(DCAT.downloadURL, target)
     graph.remove((distribution, REQUIRED[required], None))
     conforms, report, _ = pyshacl.validate(graph, shacl_graph=own_shapes, inference="none")
