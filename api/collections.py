@@ -14,8 +14,8 @@ from api.db import Database, UnitTarget, contains
 from api.lru import compact
 from api.present import Presenter
 from models.scripts import to_hans
-from models.search import LONGEST_GRAM, needle_grams
-from models.tables import Chapter, Correction, Document, GramCount, Measure, MeasureUnit, SearchGram, SearchText
+from models.search import LONGEST_GRAM, GramCount, SearchGram, SearchText, needle_grams
+from models.tables import Chapter, Correction, Document, Measure, MeasureUnit
 
 # A filter matching at most this many measures keeps all their ids in memory (see `matches`).
 LISTED_MATCHES = 1000

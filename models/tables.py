@@ -1,4 +1,5 @@
-"""What the database stores. The API never returns these classes: see models/schemas.py.
+"""The domain tables: what the database stores as data. The API never returns these classes: see
+models/schemas.py. The search index derived from them is declared with the search (models/search.py).
 
 Every text column `x` has a Simplified twin `x_hans` (models/scripts.py). Positions are code-point
 offsets: `start`/`end` in the restored text, `raw_start`/`raw_end` in the copy as received, `line`
@@ -120,38 +121,6 @@ class Unit(SQLModel, table=True):
     lead_count: int
 
 
-class SearchGram(SQLModel, table=True):
-    """A search index derived from the measures: every run of one to three adjacent characters
-    (models/search.py) of each measure's Simplified title and of its body. A literal search starts
-    from the measures holding the query's rarest grams instead of reading every measure."""
-
-    __tablename__ = "search_grams"
-    # The search walks one gram's measures in the measures' order, without reading them.
-    __table_args__ = (Index("ix_search_grams_order", "gram", "document_id", "number", "measure_id"),)
-    gram: str = Field(primary_key=True)
-    measure_id: str = Field(primary_key=True, foreign_key="measures.id")
-    document_id: str
-    number: int
-
-
-class SearchText(SQLModel, table=True):
-    """The Simplified title and body of each measure, alone: a literal check of a search's
-    candidates reads these narrow rows, not the measures' wide ones."""
-
-    __tablename__ = "search_texts"
-    measure_id: str = Field(primary_key=True, foreign_key="measures.id")
-    title: str
-    body: str = Field(sa_column=Column(Text, nullable=False))
-
-
-class GramCount(SQLModel, table=True):
-    """How many measures hold each gram of search_grams: which grams of a query are rarest."""
-
-    __tablename__ = "gram_counts"
-    gram: str = Field(primary_key=True)
-    measures: int
-
-
 class MeasureUnit(SourcePosition, table=True):
     """One entry of a measure's 責任單位 list, in order: position 1 is the lead."""
 
@@ -190,7 +159,3 @@ class Correction(SourcePosition, table=True):
     suggested_hans: str | None = None
     note: str | None = None
     note_hans: str | None = None
-
-
-# Derived from the measures for the API's search, not data: the downloadable database leaves them out.
-SEARCH_INDEX = (SearchGram, SearchText, GramCount)

@@ -26,32 +26,23 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from models.db import dataset_schema_name, dataset_schema_time, dataset_schemas, make_engine
-from models.tables import (
-    SEARCH_INDEX,
-    Chapter,
-    Correction,
-    DatasetInfo,
-    Document,
-    GramCount,
-    Measure,
-    MeasureUnit,
-    SearchGram,
-    SearchText,
-    Unit,
-)
+from models.search import SEARCH_INDEX, index_rows
+from models.tables import Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, Unit
 from seed.dataset import Dataset, default_sources, load
 from seed.releases import COLLECTIONS, RELEASES_PATH, keep_digests, row_digests
 
-TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction, SearchGram, SearchText, GramCount)  # Dataset's fields, in order
-# The downloadable database: the data and the facts of the build, without the API's search index.
-DOWNLOAD_MODELS = tuple(model for model in (*TABLE_MODELS, DatasetInfo) if model not in SEARCH_INDEX)
+TABLE_MODELS = (Document, Chapter, Measure, Unit, MeasureUnit, Correction)  # the domain tables: Dataset's fields, in order
+# The downloadable database: the data and the facts of the build.
+DOWNLOAD_MODELS = (*TABLE_MODELS, DatasetInfo)
 
 
 CHUNK = 10_000  # rows per INSERT batch: bounded memory however large the corpus
 
 
 def _insert(connection: Connection, dataset: Dataset) -> None:
-    for model, rows in zip((*TABLE_MODELS, DatasetInfo), [*dataset.tables(), dataset.info()], strict=True):
+    """The domain tables, the API's search index derived from their measures, and the facts of the build."""
+    tables = [*dataset.tables(), *index_rows(dataset.measures), dataset.info()]
+    for model, rows in zip((*TABLE_MODELS, *SEARCH_INDEX, DatasetInfo), tables, strict=True):
         table = model.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):
             connection.execute(table.insert(), [row if isinstance(row, dict) else row.model_dump() for row in rows[start : start + CHUNK]])
@@ -137,7 +128,7 @@ def build(database_url: str, sources: list[Path] | None = None, releases_path: P
     if backend != "postgresql" and not (backend == "sqlite" and url.database and url.database != ":memory:"):
         raise ValueError(f"cannot build into {url.render_as_string(hide_password=True)}: expected sqlite:///path or postgresql://…")
     dataset = load(sources, releases_path=releases_path)  # fails here, before anything is touched
-    content = dict(zip(COLLECTIONS, dataset.content(), strict=True))
+    content = dict(zip(COLLECTIONS, dataset.tables(), strict=True))
     keep_digests(dataset.version, row_digests(content), releases_path)
     if backend == "postgresql":
         write_postgresql(database_url, dataset)

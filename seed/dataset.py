@@ -1,18 +1,18 @@
-"""From source files to the rows of every table, with stable ids and a content-derived version."""
+"""From source files to the rows of the domain tables, with stable ids and a content-derived version.
+The search index is derived from them by the build (models/search.py)."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pypinyin import lazy_pinyin
 from sqlmodel import SQLModel
 
 from models.scripts import to_hans
-from models.search import grams
-from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, SearchText, Unit
+from models.tables import SCHEMA_VERSION, Chapter, Correction, DatasetInfo, Document, Measure, MeasureUnit, Unit
 from seed import errata as errata_module
 from seed import parse as parse_module
 from seed.errors import SourceError, line_and_column
@@ -53,11 +53,6 @@ class Dataset:
     units: list[Unit]
     measure_units: list[MeasureUnit]
     corrections: list[Correction]
-    # Derived from the measures. Plain rows where there are thousands per document (millions at
-    # scale): a table model per row made most of the build's time.
-    search_grams: list[dict] = field(default_factory=list)
-    search_texts: list[SearchText] = field(default_factory=list)
-    gram_counts: list[dict] = field(default_factory=list)
     version: str = ""
     # From the release log: this version's release date, and the first release's (None: unreleased).
     released: str | None = None
@@ -72,10 +67,6 @@ class Dataset:
 
     def _table_names(self) -> list[str]:
         return [f.name for f in fields(self) if f.type.startswith("list[")]
-
-    def content(self) -> list[list[SQLModel]]:
-        """The tables that hold the data; the rest is derived from them."""
-        return self.tables()[:6]
 
     def info(self) -> list[DatasetInfo]:
         facts = {"dataset_version": self.version, "schema_version": SCHEMA_VERSION}
@@ -287,7 +278,7 @@ def load(
     errata_path: Path = errata_module.ERRATA_PATH,
     releases_path: Path = RELEASES_PATH,
 ) -> Dataset:
-    """Every table's rows for the documents at `paths`, in a deterministic order, and the
+    """The domain tables' rows for the documents at `paths`, in a deterministic order, and the
     version's release dates when the release log has a record of it."""
     registry = registry or Registry.load()
     releases = load_releases(releases_path)  # a malformed log fails the build before anything is written
@@ -304,23 +295,11 @@ def load(
         dataset.corrections += corrections
         usage += used
     dataset.units = _unit_rows(registry, usage)
-    dataset.search_grams, dataset.search_texts, dataset.gram_counts = search_index(dataset.measures)
-    dataset.version = content_version(dataset.content())
+    dataset.version = content_version(dataset.tables())
     release = release_of(dataset.version, releases)
     if release is not None:
         dataset.released, dataset.first_released = release.date.isoformat(), releases[0].date.isoformat()
     return dataset
-
-
-def search_index(measures: list[Measure]) -> tuple[list[dict], list[SearchText], list[dict]]:
-    rows, counts = [], Counter()
-    texts = [SearchText(measure_id=m.id, title=m.title_hans, body=m.body_hans) for m in measures]
-    for measure in measures:
-        found = grams(measure.title_hans) | grams(measure.body_hans)
-        key = {"measure_id": measure.id, "document_id": measure.document_id, "number": measure.number}
-        rows += [{"gram": gram, **key} for gram in sorted(found)]
-        counts.update(found)
-    return rows, texts, [{"gram": gram, "measures": n} for gram, n in sorted(counts.items())]
 
 
 def default_sources() -> list[Path]:
