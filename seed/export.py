@@ -2,11 +2,16 @@
 Frictionless data package, the SQLite database, the release log with its ids diffs and SHA256SUMS.
 
 Written (by `policy-api build` and `policy-api export`) as one release: a folder of the exports
-folder named by the content of its files (`releases/<release id>/`, api/downloads.py), which the
-API serves file by file, so the served and the written bytes are the same bytes. The records come
+folder named by the content of its files (`releases/<release id>/`), which the API serves file by
+file (api/downloads.py), so the served and the written bytes are the same bytes. The records come
 from `api.collections`, the code the list routes use, so the dumps and the API agree. Nothing
 inside depends on the time or the machine: two exports of one dataset version with one code are
 identical, and so is their release id.
+
+Build-time code: the server only reads what this writes. It imports from `api/` what the API's
+responses are made of (collections, presenter, CSV columns, metadata) and the release layout both
+sides share (api/downloads.py's file names, release_id, sha256sums), so a dump is the API's record
+by construction; `api/` never imports this module, so the server loads none of the build's code.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import orjson
 from sqlmodel import Session, select
 
 from api import collections
-from api.datasette import datasette_metadata
 from api.db import Database
 from api.downloads import CURRENT, MANIFEST, RELEASES_DIR, SUMS_NAME, release_id, sha256sums
 from api.metadata import LICENCE, SOURCE
@@ -32,6 +36,10 @@ from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
 from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
 from models.scripts import Script
+from seed.build import DOWNLOAD_MODELS, TABLE_MODELS, write_download
+from seed.datasette import datasette_metadata
+from seed.releases import COLLECTIONS as SYNCED
+from seed.releases import release_log, row_digests
 
 SQLITE_NAME = "policy.sqlite3"
 DATASETTE_NAME = "metadata.json"  # beside SQLITE_NAME: `datasette policy.sqlite3 -m metadata.json`
@@ -215,11 +223,8 @@ def _write_csv(
 def _write_release_log(writer: Writer, db: Database) -> None:
     """releases.json: every record of the release log with the ids it added, changed and removed
     per collection, and this data's own entry, unreleased, when it has no record."""
-    from seed.build import TABLE_MODELS
-    from seed.releases import COLLECTIONS, release_log, row_digests
-
     with Session(db.engine) as session:
-        content = {name: list(session.exec(select(model))) for name, model in zip(COLLECTIONS, TABLE_MODELS, strict=False)}
+        content = {name: list(session.exec(select(model))) for name, model in zip(SYNCED, TABLE_MODELS, strict=False)}
     entries = release_log(db.version, row_digests(content))
     description = (
         "The release log: each dataset version's date, what changed and why, and the ids added, changed and removed per "
@@ -234,8 +239,6 @@ def export(db: Database, out: Path) -> Exported:
     """Write every dump as a release into `out`/releases/<release id>/, then make it the current
     release. A release folder already there is left alone (the same id: the same bytes), and no
     other is touched."""
-    from seed.build import DOWNLOAD_MODELS, write_download  # the build's modules stay out of the server
-
     out = out.resolve()
     releases = out / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
