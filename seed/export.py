@@ -183,11 +183,11 @@ def _write_script(writer: Writer, db: Database, script: Script) -> None:
         folder = f"{script.value}/{name}"
         writer.add(f"{folder}.json", _json(meta | {"count": total, "data": records}), JSON_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
         _write_csv(writer, csv_files, script, name, records, COLUMNS[name])
-    matrices = collections.document_matrices(db, present)  # one record per document, as /v1/documents/{id}/matrix
+    rows, total = collections.document_rows(db)
+    matrices = [collections.document_matrix(db, present, row) for row in rows]  # as /v1/documents/{id}/matrix
     matrix_json = _json(meta | {"count": len(matrices), "data": matrices})
     writer.add(f"{script.value}/matrix.json", matrix_json, JSON_MEDIA_TYPE, script, len(matrices), DESCRIPTIONS["matrix"])
     _write_csv(writer, csv_files, script, "matrix", *matrix_table(matrices))
-    rows, total = collections.document_rows(db)
     nested = [collections.full_document(db, present, row) for row in rows]
     description = "Every document nested: chapters, their measures, the measures' units."
     writer.add(
