@@ -31,12 +31,12 @@ from sqlmodel import Session, select
 from api import collections
 from api.db import Database
 from api.downloads import CURRENT, MANIFEST, RELEASES_DIR, SUMS_NAME, release_id, sha256sums
-from api.metadata import LICENCE, SOURCE
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
-from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
+from api.tabular import COLUMNS, Column, matrix_table, to_csv
 from models.scripts import Script
 from seed.build import DOWNLOAD_MODELS, TABLE_MODELS, write_download
+from seed.datapackage import datapackage
 from seed.datasette import datasette_metadata
 from seed.releases import COLLECTIONS as SYNCED
 from seed.releases import release_log, row_digests
@@ -54,17 +54,6 @@ DESCRIPTIONS = {
     "measure_units": "Measure-unit links: one row per entry of each responsible-unit list, in order (position 1 leads).",
     "corrections": "Correction log (changes from the damaged copy) and errata (errors of the original, kept as published).",
     "matrix": "Responsibility matrix: a row per unit of each document, a column per measure number (lead, part or empty), the unit's totals.",
-}
-PRIMARY_KEYS = {name: ["id"] for name in DESCRIPTIONS} | {
-    "measure_units": ["measure_id", "position"],
-    "matrix": ["document_id", "unit_id"],
-}
-FOREIGN_KEYS = {
-    "chapters": [("document_id", "documents", "id")],
-    "measures": [("document_id", "documents", "id"), ("chapter_id", "chapters", "id")],
-    "measure_units": [("measure_id", "measures", "id"), ("unit_id", "units", "id"), ("document_id", "documents", "id")],
-    "corrections": [("document_id", "documents", "id")],
-    "matrix": [("document_id", "documents", "id"), ("unit_id", "units", "id")],
 }
 COLLECTIONS: dict[str, Callable[[Database, Presenter], tuple[list[dict], int]]] = {
     "documents": collections.documents,
@@ -125,55 +114,6 @@ def _json(payload: Any) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _table_schema(name: str, columns: list[Column]) -> dict[str, Any]:
-    fields = []
-    for column in columns:
-        spec: dict[str, Any] = {"name": column.name, "type": column.type}
-        if column.description:
-            spec["description"] = column.description
-        constraints = ({"required": True} if column.name in PRIMARY_KEYS[name] else {}) | (
-            {"enum": list(column.enum)} if column.enum else {}
-        )
-        if constraints:
-            spec["constraints"] = constraints
-        fields.append(spec)
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[name], "missingValues": [""]}
-    if name in FOREIGN_KEYS:
-        schema["foreignKeys"] = [
-            {"fields": field, "reference": {"resource": resource, "fields": key}} for field, resource, key in FOREIGN_KEYS[name]
-        ]
-    return schema
-
-
-def _datapackage(version: str, script: Script, csv_files: dict[str, tuple[ExportFile, list[Column]]]) -> dict[str, Any]:
-    return {
-        "profile": "tabular-data-package",
-        "name": f"lianjiang-policy-documents-{script.value}",
-        "title": f"Lianjiang County policy documents ({'Traditional script, as published' if script is Script.hant else 'Simplified script'})",
-        "description": "Documents, chapters, measures, responsible units, measure-unit links, the responsibility matrix and the correction log of "
-        f"Lianjiang County policy documents. Multi-valued cells are joined with '{MULTI_SEPARATOR}'. The same records as JSON, "
-        "the nested document.json and Excel-friendly CSVs (*.excel.csv) sit beside this file.",
-        "version": version,
-        "licenses": [{"name": LICENCE["id"], "title": LICENCE["name"], "path": LICENCE["url"]}],
-        "sources": [{"title": SOURCE}],
-        "resources": [
-            {
-                "name": name,
-                "path": entry.name.split("/", 1)[1],
-                "profile": "tabular-data-resource",
-                "title": DESCRIPTIONS[name],
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "bytes": entry.bytes,
-                "hash": f"sha256:{entry.sha256}",
-                "schema": _table_schema(name, columns),
-            }
-            for name, (entry, columns) in csv_files.items()
-        ],
-    }
-
-
 def _write_script(writer: Writer, db: Database, script: Script) -> None:
     present = Presenter("", script)  # root-relative links: the files hold no deployment's address
     meta = {"dataset_version": db.version, "script": script.value}
@@ -193,7 +133,7 @@ def _write_script(writer: Writer, db: Database, script: Script) -> None:
     writer.add(
         f"{script.value}/document.json", _json(meta | {"count": total, "documents": nested}), JSON_MEDIA_TYPE, script, total, description
     )
-    package = _datapackage(db.version, script, csv_files)
+    package = datapackage(db.version, script, csv_files)
     writer.add(
         f"{script.value}/datapackage.json",
         _json(package),

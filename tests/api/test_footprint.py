@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-# The build side: the parser and loader, and the writers of the dumps (seed/export.py, seed/datasette.py).
-BUILD_MODULES = ("pypinyin", "frictionless", "seed.dataset", "seed.build", "seed.export", "seed.datasette")
+# The build side: the parser and loader, and the writers of the dumps (seed/export.py and the modules it calls).
+BUILD_MODULES = ("pypinyin", "frictionless", "seed.dataset", "seed.build", "seed.export", "seed.datapackage", "seed.datasette")
 
 
 # api.main is what each worker imports; api.cli is what `policy-api serve` runs before it, and it
