@@ -36,7 +36,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from api.db import Database, DatabaseUnavailable
-    from api.export import export
+    from seed.export import export
 
     settings = _settings(args)
     out = Path(args.out) if args.out else exports_path(settings)

@@ -342,9 +342,3 @@ def document_matrix(db: Database, presenter: Presenter, document: Any) -> dict:
     measures = db.all(select(*columns).where(Measure.document_id == doc_id).order_by(Measure.number))
     links = db.all(select(MeasureUnit).where(MeasureUnit.document_id == doc_id).order_by(MeasureUnit.measure_number, MeasureUnit.position))
     return presenter.matrix(document, measures, links, db.unit_by_id)
-
-
-def document_matrices(db: Database, presenter: Presenter) -> list[dict]:
-    """The matrix of every document, in the documents' order (the downloads)."""
-    rows, _ = document_rows(db)
-    return [document_matrix(db, presenter, row) for row in rows]

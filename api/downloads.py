@@ -1,9 +1,11 @@
 """The written dumps, one folder per release, served as written or not at all.
 
-A release is the set of files one export wrote (api/export.py), in
+A release is the set of files one export wrote (seed/export.py, at build time), in
 `EXPORTS_DIR/releases/<release id>/` with its manifest; its id is the first 16 hex digits of the
 sha256 of its SHA256SUMS, so it names the bytes of every file. A folder is never changed once
-written; `EXPORTS_DIR/current` names the latest release, and is replaced atomically.
+written; `EXPORTS_DIR/current` names the latest release, and is replaced atomically. The layout's
+names and the two hashes (sha256sums, release_id) are defined here, where the writer imports them
+too: the server reads releases without loading any of the code that writes them.
 
 A file is served only if it is the file the manifest describes: reached without following a
 symbolic link, a regular file, of the manifest's size and sha256. The sha256 is computed once per
@@ -34,7 +36,7 @@ import orjson
 from api.problems import Problem, not_found
 
 log = logging.getLogger("api.downloads")
-MANIFEST = ".manifest.json"  # what a release lists, written by api/export.py; internal, not itself a download
+MANIFEST = ".manifest.json"  # what a release lists, written by seed/export.py; internal, not itself a download
 RELEASES_DIR = "releases"  # EXPORTS_DIR/releases/<release id>/: a release's files and its manifest
 CURRENT = "current"  # EXPORTS_DIR/current: the id of the latest release (a line of text)
 SUMS_NAME = "SHA256SUMS"

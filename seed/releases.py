@@ -4,7 +4,7 @@ and, per record, the ids added, changed and removed since the previous record.
 The ids diff is computed from digest files kept beside the log (seed/data/releases/<version>.json:
 collection -> id -> sha256 of the row's canonical JSON), one per record. The build writes the file
 of a version that has a record and no file yet, and checks it against the data when it exists; the
-export publishes the whole log with its diffs as `releases.json` (api/export.py).
+export publishes the whole log with its diffs as `releases.json` (seed/export.py).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ import pytest
 from frictionless import Package, validate
 
 from api.cli import main as cli
-from api.datasette import OWN_COLUMNS
 from api.metadata import LICENCE, TITLE
 from api.tabular import excel_safe
+from seed.datasette import OWN_COLUMNS
 from tests.api.helpers import assert_problem
 from tests.seed.helpers import current_release, tree
 from tests.spec import validator
@@ -308,7 +308,7 @@ def test_the_datasette_metadata_describes_every_table_and_column_of_the_dumped_s
             assert list(tables[name]["columns"]) == columns and all(tables[name]["columns"].values()), name
     finally:
         db.close()
-    # What only api/datasette.py says is said there, not also by a CSV column: each of its words is used.
+    # What only seed/datasette.py says is said there, not also by a CSV column: each of its words is used.
     said = {text for table in tables.values() for text in table["columns"].values()}
     assert {text for columns in OWN_COLUMNS.values() for text in columns.values()} <= said
     entry = next(f for f in listing["files"] if f["name"] == "metadata.json")

@@ -2,11 +2,16 @@
 Frictionless data package, the SQLite database, the release log with its ids diffs and SHA256SUMS.
 
 Written (by `policy-api build` and `policy-api export`) as one release: a folder of the exports
-folder named by the content of its files (`releases/<release id>/`, api/downloads.py), which the
-API serves file by file, so the served and the written bytes are the same bytes. The records come
+folder named by the content of its files (`releases/<release id>/`), which the API serves file by
+file (api/downloads.py), so the served and the written bytes are the same bytes. The records come
 from `api.collections`, the code the list routes use, so the dumps and the API agree. Nothing
 inside depends on the time or the machine: two exports of one dataset version with one code are
 identical, and so is their release id.
+
+Build-time code: the server only reads what this writes. It imports from `api/` what the API's
+responses are made of (collections, presenter, CSV columns, metadata) and the release layout both
+sides share (api/downloads.py's file names, release_id, sha256sums), so a dump is the API's record
+by construction; `api/` never imports this module, so the server loads none of the build's code.
 """
 
 from __future__ import annotations
@@ -24,14 +29,17 @@ import orjson
 from sqlmodel import Session, select
 
 from api import collections
-from api.datasette import datasette_metadata
 from api.db import Database
 from api.downloads import CURRENT, MANIFEST, RELEASES_DIR, SUMS_NAME, release_id, sha256sums
-from api.metadata import LICENCE, SOURCE
 from api.paging import CSV_MEDIA_TYPE
 from api.present import Presenter
-from api.tabular import COLUMNS, MULTI_SEPARATOR, Column, matrix_table, to_csv
+from api.tabular import COLUMNS, Column, matrix_table, to_csv
 from models.scripts import Script
+from seed.build import DOWNLOAD_MODELS, TABLE_MODELS, write_download
+from seed.datapackage import datapackage
+from seed.datasette import datasette_metadata
+from seed.releases import COLLECTIONS as SYNCED
+from seed.releases import release_log, row_digests
 
 SQLITE_NAME = "policy.sqlite3"
 DATASETTE_NAME = "metadata.json"  # beside SQLITE_NAME: `datasette policy.sqlite3 -m metadata.json`
@@ -46,17 +54,6 @@ DESCRIPTIONS = {
     "measure_units": "Measure-unit links: one row per entry of each responsible-unit list, in order (position 1 leads).",
     "corrections": "Correction log (changes from the damaged copy) and errata (errors of the original, kept as published).",
     "matrix": "Responsibility matrix: a row per unit of each document, a column per measure number (lead, part or empty), the unit's totals.",
-}
-PRIMARY_KEYS = {name: ["id"] for name in DESCRIPTIONS} | {
-    "measure_units": ["measure_id", "position"],
-    "matrix": ["document_id", "unit_id"],
-}
-FOREIGN_KEYS = {
-    "chapters": [("document_id", "documents", "id")],
-    "measures": [("document_id", "documents", "id"), ("chapter_id", "chapters", "id")],
-    "measure_units": [("measure_id", "measures", "id"), ("unit_id", "units", "id"), ("document_id", "documents", "id")],
-    "corrections": [("document_id", "documents", "id")],
-    "matrix": [("document_id", "documents", "id"), ("unit_id", "units", "id")],
 }
 COLLECTIONS: dict[str, Callable[[Database, Presenter], tuple[list[dict], int]]] = {
     "documents": collections.documents,
@@ -117,55 +114,6 @@ def _json(payload: Any) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _table_schema(name: str, columns: list[Column]) -> dict[str, Any]:
-    fields = []
-    for column in columns:
-        spec: dict[str, Any] = {"name": column.name, "type": column.type}
-        if column.description:
-            spec["description"] = column.description
-        constraints = ({"required": True} if column.name in PRIMARY_KEYS[name] else {}) | (
-            {"enum": list(column.enum)} if column.enum else {}
-        )
-        if constraints:
-            spec["constraints"] = constraints
-        fields.append(spec)
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": PRIMARY_KEYS[name], "missingValues": [""]}
-    if name in FOREIGN_KEYS:
-        schema["foreignKeys"] = [
-            {"fields": field, "reference": {"resource": resource, "fields": key}} for field, resource, key in FOREIGN_KEYS[name]
-        ]
-    return schema
-
-
-def _datapackage(version: str, script: Script, csv_files: dict[str, tuple[ExportFile, list[Column]]]) -> dict[str, Any]:
-    return {
-        "profile": "tabular-data-package",
-        "name": f"lianjiang-policy-documents-{script.value}",
-        "title": f"Lianjiang County policy documents ({'Traditional script, as published' if script is Script.hant else 'Simplified script'})",
-        "description": "Documents, chapters, measures, responsible units, measure-unit links, the responsibility matrix and the correction log of "
-        f"Lianjiang County policy documents. Multi-valued cells are joined with '{MULTI_SEPARATOR}'. The same records as JSON, "
-        "the nested document.json and Excel-friendly CSVs (*.excel.csv) sit beside this file.",
-        "version": version,
-        "licenses": [{"name": LICENCE["id"], "title": LICENCE["name"], "path": LICENCE["url"]}],
-        "sources": [{"title": SOURCE}],
-        "resources": [
-            {
-                "name": name,
-                "path": entry.name.split("/", 1)[1],
-                "profile": "tabular-data-resource",
-                "title": DESCRIPTIONS[name],
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "bytes": entry.bytes,
-                "hash": f"sha256:{entry.sha256}",
-                "schema": _table_schema(name, columns),
-            }
-            for name, (entry, columns) in csv_files.items()
-        ],
-    }
-
-
 def _write_script(writer: Writer, db: Database, script: Script) -> None:
     present = Presenter("", script)  # root-relative links: the files hold no deployment's address
     meta = {"dataset_version": db.version, "script": script.value}
@@ -175,17 +123,17 @@ def _write_script(writer: Writer, db: Database, script: Script) -> None:
         folder = f"{script.value}/{name}"
         writer.add(f"{folder}.json", _json(meta | {"count": total, "data": records}), JSON_MEDIA_TYPE, script, total, DESCRIPTIONS[name])
         _write_csv(writer, csv_files, script, name, records, COLUMNS[name])
-    matrices = collections.document_matrices(db, present)  # one record per document, as /v1/documents/{id}/matrix
+    rows, total = collections.document_rows(db)
+    matrices = [collections.document_matrix(db, present, row) for row in rows]  # as /v1/documents/{id}/matrix
     matrix_json = _json(meta | {"count": len(matrices), "data": matrices})
     writer.add(f"{script.value}/matrix.json", matrix_json, JSON_MEDIA_TYPE, script, len(matrices), DESCRIPTIONS["matrix"])
     _write_csv(writer, csv_files, script, "matrix", *matrix_table(matrices))
-    rows, total = collections.document_rows(db)
     nested = [collections.full_document(db, present, row) for row in rows]
     description = "Every document nested: chapters, their measures, the measures' units."
     writer.add(
         f"{script.value}/document.json", _json(meta | {"count": total, "documents": nested}), JSON_MEDIA_TYPE, script, total, description
     )
-    package = _datapackage(db.version, script, csv_files)
+    package = datapackage(db.version, script, csv_files)
     writer.add(
         f"{script.value}/datapackage.json",
         _json(package),
@@ -215,11 +163,8 @@ def _write_csv(
 def _write_release_log(writer: Writer, db: Database) -> None:
     """releases.json: every record of the release log with the ids it added, changed and removed
     per collection, and this data's own entry, unreleased, when it has no record."""
-    from seed.build import TABLE_MODELS
-    from seed.releases import COLLECTIONS, release_log, row_digests
-
     with Session(db.engine) as session:
-        content = {name: list(session.exec(select(model))) for name, model in zip(COLLECTIONS, TABLE_MODELS, strict=False)}
+        content = {name: list(session.exec(select(model))) for name, model in zip(SYNCED, TABLE_MODELS, strict=False)}
     entries = release_log(db.version, row_digests(content))
     description = (
         "The release log: each dataset version's date, what changed and why, and the ids added, changed and removed per "
@@ -234,8 +179,6 @@ def export(db: Database, out: Path) -> Exported:
     """Write every dump as a release into `out`/releases/<release id>/, then make it the current
     release. A release folder already there is left alone (the same id: the same bytes), and no
     other is touched."""
-    from seed.build import DOWNLOAD_MODELS, write_download  # the build's modules stay out of the server
-
     out = out.resolve()
     releases = out / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,9 @@ Datasette reads a title, a licence, a source and the descriptions of tables and 
 a file, never from the database itself. Every word comes from where it is said already: what the
 dataset is from api/metadata.py, the tables from the dumps' descriptions, a column from the CSV
 column of its name (api/tabular.py). Only what the CSVs have no column for is described here.
+
+Build-time code, written into each release by seed/export.py. It reads those words from `api/`
+(which serves the same metadata and CSVs) rather than repeating them; `api/` never imports it.
 """
 
 from __future__ import annotations
