@@ -164,7 +164,7 @@ def _write_release_log(writer: Writer, db: Database) -> None:
     """releases.json: every record of the release log with the ids it added, changed and removed
     per collection, and this data's own entry, unreleased, when it has no record."""
     with Session(db.engine) as session:
-        content = {name: list(session.exec(select(model))) for name, model in zip(SYNCED, TABLE_MODELS, strict=False)}
+        content = {name: list(session.exec(select(model))) for name, model in zip(SYNCED, TABLE_MODELS, strict=True)}
     entries = release_log(db.version, row_digests(content))
     description = (
         "The release log: each dataset version's date, what changed and why, and the ids added, changed and removed per "
