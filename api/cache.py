@@ -26,8 +26,8 @@ from collections import OrderedDict
 
 from starlette.types import Message, Scope, Send
 
+from api.conditional import etag_matches
 from api.lru import compact, footprint
-from api.responses import matches
 
 CACHEABLE_PREFIX = "/v1"
 # The downloads, current (/v1/exports/{name}) or of a release (/v1/releases/{id}/exports/{name}).
@@ -59,7 +59,7 @@ class Entry:
     def answer(self, if_none_match: bytes) -> tuple[Message, Message]:
         """The two messages that answer a request with an If-None-Match (without one, `ok`): the
         304 when it matches."""
-        return self.not_modified if matches(if_none_match.decode("latin-1"), self.etag) else self.ok
+        return self.not_modified if etag_matches(if_none_match.decode("latin-1"), self.etag) else self.ok
 
 
 IF_NONE_MATCH = b"if-none-match"
