@@ -63,8 +63,9 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 def log_access(scope: Scope, request_id: bytes, status: int, size: int, started: float) -> None:
-    """The access line of a finished request. The front door calls it only when api.access logs at
-    INFO, and then times the request from `started` (time.perf_counter)."""
+    """The access line of a finished request, timed from `started` (time.perf_counter)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     fields = {
         "request_id": request_id.decode(),
         "method": scope["method"],
