@@ -1,50 +1,48 @@
-"""A bounded cache of finished responses, which the front door (api/front.py) answers from.
+"""The response cache: a bounded store of finished responses, and the middleware that answers from it.
 
 The data is immutable for a dataset version, so a response is a pure function of the request: its
-path, its query string and what its headers negotiate (script, format, RDF syntax, gzip, the CORS outcome: a
-`Negotiation`, api/negotiation.py), which is the key, never the raw header bytes. A cache belongs to
-one dataset version (api/snapshot.py). The first request for a combination goes through FastAPI (its middleware, routing,
-validation, SQL) and its 200 is stored as it was sent; the next ones are answered from here,
-including the 304 for a matching If-None-Match, without touching FastAPI at all. A first request
-that carries If-None-Match reaches FastAPI without it, so that it too leaves its 200 behind: after a
-restart, browsers revalidating what they hold would otherwise miss for as long as no one asked for
-the whole response. FastAPI stays the
-one place where routes, parameters and the spec are defined: this layer only replays its answers.
+method, path, query string and what its headers negotiate (script, format, RDF syntax, gzip, the
+CORS outcome: a `Negotiation`, api/negotiation.py). That is the key, never the raw header bytes. A
+cache belongs to one dataset version (api/snapshot.py). The first request for a key goes through
+FastAPI (its middleware, routing, validation, SQL) and its 200 is stored as it was sent; the next
+ones are answered from here, the 304 for a matching If-None-Match included (api/conditional.py
+decides). A first request that carries If-None-Match reaches FastAPI without it, so that it too
+leaves its 200 behind: after a restart, browsers revalidating what they hold would otherwise miss
+for as long as no one asked for the whole response. FastAPI stays the one place where routes,
+parameters and the spec are defined: this layer only replays its answers.
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
 which are streamed from disk with Range support). The cache holds at most `max_entries` responses
-and `max_bytes` of bodies, headers and keys together. Eviction is by second chance (CLOCK): the oldest entry goes first, unless
-it was answered from since it was stored or last spared; then it is spared once and moves to the
-back. Like an LRU, it keeps the entries that are answered from ahead of those that are not, but a
-hit only sets a flag where an LRU moves the entry, a cost that shows on the cached item.
+and `max_bytes` of bodies, headers and keys together, dropping the least recently used first.
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 
-from starlette.types import Message, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.conditional import not_modified
 from api.lru import compact, footprint
-from api.responses import matches
+from api.negotiation import negotiation_of
 
 CACHEABLE_PREFIX = "/v1"
 # The downloads, current (/v1/exports/{name}) or of a release (/v1/releases/{id}/exports/{name}).
 DOWNLOAD = re.compile(r"/v1/(?:releases/[^/]*/)?exports/")
+IF_NONE_MATCH = b"if-none-match"
 # Headers a 304 leaves out: it has no body (RFC 9110 §15.4.5).
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 ENTRY_OVERHEAD = 1024  # an Entry, its four messages and its slot in the mapping
 
 
 class Entry:
-    """A stored 200 as the messages that replay it, and those of its 304, built once (the front
-    door sends copies with the request's id added)."""
+    """A stored 200 as the messages that replay it, and those of its 304, built once."""
 
-    __slots__ = ("etag", "not_modified", "ok", "size", "used")
+    __slots__ = ("etag", "not_modified", "ok", "size")
 
     def __init__(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        self.used = False  # answered from since stored or last spared (see the eviction above)
         self.etag = next(v for k, v in headers if k == b"etag").decode("latin-1")
         self.size = ENTRY_OVERHEAD + footprint(key) + footprint(headers) + len(body)
         self.ok = (
@@ -56,38 +54,35 @@ class Entry:
             {"type": "http.response.body", "body": b""},
         )
 
-    def answer(self, if_none_match: bytes) -> tuple[Message, Message]:
-        """The two messages that answer a request with an If-None-Match (without one, `ok`): the
-        304 when it matches."""
-        return self.not_modified if matches(if_none_match.decode("latin-1"), self.etag) else self.ok
-
-
-IF_NONE_MATCH = b"if-none-match"
+    def answer(self, if_none_match: bytes | None) -> tuple[Message, Message]:
+        """The two messages that answer a request with this If-None-Match (None: not sent)."""
+        if if_none_match is not None and not_modified(if_none_match.decode("latin-1"), self.etag):
+            return self.not_modified
+        return self.ok
 
 
 class ResponseCache:
-    """The store the front door (api/front.py) answers from: the entries, under the key the front
-    door makes of a request, and a recorder that stores a 200 as FastAPI sends it. Used only on the
-    event loop: the front door reads it there, and FastAPI sends every response from there. A
-    reader marks the entry it answers from (`entry.used = True`) for the eviction."""
+    """The entries under their keys, least recently used first, and a recorder that stores a 200
+    as FastAPI sends it. Used only on the event loop, where every response is sent."""
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
-        self.entries: OrderedDict[tuple, Entry] = OrderedDict()  # oldest first
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
 
     def clear(self) -> None:
         self.entries.clear()
         self.size = 0
 
-    def stores(self, scope: Scope) -> bool:
-        """Whether the answer to this request may be stored: a GET under /v1 that is not a download."""
-        path = scope["path"]
-        return scope["method"] == "GET" and path.startswith(CACHEABLE_PREFIX) and not DOWNLOAD.match(path)
+    def get(self, key: tuple) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
 
     def recorder(self, key: tuple, send: Send, if_none_match: bytes | None = None) -> Send:
-        """`send`, storing under `key` (the front door's, for a request the cache `stores`) a finished
-        200 of the API's own. With `if_none_match`, FastAPI was asked for the 200 without that
-        condition: the 200 is then held until it is complete, and the condition answered from it."""
+        """`send`, storing under `key` a finished 200 of the API's own. With `if_none_match`,
+        FastAPI was asked for the 200 without that condition: the 200 is then held until it is
+        complete, and the condition answered from it."""
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -117,19 +112,44 @@ class ResponseCache:
             return None
         entry = Entry(key, headers, body)
         if entry.size <= self.max_bytes // 16:  # none that would crowd out the rest
-            self._store(key, entry)
+            replaced = self.entries.pop(key, None)  # two first requests for it were in flight at once
+            if replaced is not None:
+                self.size -= replaced.size
+            self.entries[key] = entry
+            self.size += entry.size
+            while len(self.entries) > self.max_entries or self.size > self.max_bytes:
+                self.size -= self.entries.popitem(last=False)[1].size
         return entry
 
-    def _store(self, key: tuple, entry: Entry) -> None:
-        replaced = self.entries.pop(key, None)  # two first requests for it were in flight at once
-        if replaced is not None:
-            self.size -= replaced.size
-        self.entries[key] = entry
-        self.size += entry.size
-        while len(self.entries) > self.max_entries or self.size > self.max_bytes:
-            oldest_key, oldest = self.entries.popitem(last=False)
-            if oldest.used:  # its second chance: to the back, unmarked
-                oldest.used = False
-                self.entries[oldest_key] = oldest
-            else:
-                self.size -= oldest.size
+
+def stores(scope: Scope) -> bool:
+    """Whether the answer to this request may be stored: a GET under /v1 that is not a download."""
+    path = scope["path"]
+    return scope["method"] == "GET" and path.startswith(CACHEABLE_PREFIX) and not DOWNLOAD.match(path)
+
+
+class CachedResponses:
+    """ASGI middleware: answers from the request's response cache (`cache_of(scope)`, None for
+    none), and stores there the 200s `app` sends. Needs the Negotiation in the scope."""
+
+    def __init__(self, app: ASGIApp, cache_of: Callable[[Scope], ResponseCache | None]) -> None:
+        self.app, self.cache_of = app, cache_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.cache_of(scope)
+        if cache is None or not stores(scope):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"], scope["query_string"], negotiation_of(scope))
+        if_none_match = next((value for name, value in scope["headers"] if name == IF_NONE_MATCH), None)
+        entry = cache.get(key)
+        if entry is not None:
+            for message in entry.answer(if_none_match):
+                await send(message)
+            return
+        if if_none_match is not None:
+            # FastAPI is asked for the 200, which fills the cache, and the recorder answers the
+            # condition from it. A 304 from FastAPI would store nothing: revalidations of a
+            # response that no one fetched whole since the start would never stop missing.
+            scope = {**scope, "headers": [h for h in scope["headers"] if h[0] != IF_NONE_MATCH]}
+        await self.app(scope, receive, cache.recorder(key, send, if_none_match))

@@ -50,10 +50,9 @@ def create_app(settings: Settings | None = None) -> FrontedAPI:
         # call): they share what it serves, set up by the first to start, closed by the last to stop.
         if app.running == 0:
             app.served = Served(settings)
-            # What start-up built (modules, routes, models: ~90,000 objects) lives as long as the
-            # process, so the collector need not walk it again. Unfrozen, its first full collection
-            # stalled every request in flight for ~60 ms soon after start (p99 of the first second
-            # of load: 58 ms against 4.5 ms after), and every later one walked it all again.
+            # What start-up built (modules, routes, models) lives as long as the process, so the
+            # collector need not walk it again: its first full collection would stall every
+            # request in flight soon after start, and every later one would walk it all again.
             gc.collect()
             gc.freeze()
         app.running += 1

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Callable
-from datetime import UTC
 from typing import Annotated, Any
 
 import orjson
@@ -11,12 +10,13 @@ from fastapi import Path as PathParam
 from starlette.responses import Response
 
 from api.byteranges import Download, Unsatisfiable, requested_ranges
+from api.conditional import not_modified
 from api.deps import Rep, ScriptQuery
 from api.downloads import FileUnavailable, OpenFile, Release
 from api.metadata import release_download_url
 from api.openapi import header_refs, response_header
 from api.problems import Problem, not_found
-from api.responses import finish, matches
+from api.responses import finish
 from api.routes.common import NOT_MODIFIED_DESCRIPTION, PROBLEM_400, PROBLEM_404, finished_responses
 from api.snapshot import snapshot_of
 from models.schemas import ExportList
@@ -84,23 +84,6 @@ def list_exports(request: Request, representation: Rep, script: ScriptQuery = No
 
 FileName = Annotated[str, PathParam(min_length=1, max_length=200, description="A name from /v1/exports.", examples=["hant/measures.csv"])]
 CONTENT_LOCATION = response_header("The file's immutable twin: the same bytes at its release's URL, cacheable for a year.")
-
-
-def _not_modified(request: Request, etag: str, file: OpenFile) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match when sent, else If-Modified-Since (an invalid date is ignored)."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return matches(if_none_match, etag)
-    since = request.headers.get("if-modified-since")
-    if since is None:
-        return False
-    try:
-        date = email.utils.parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if date.tzinfo is None:
-        date = date.replace(tzinfo=UTC)
-    return int(file.mtime) <= date.timestamp()  # Last-Modified has whole seconds
 
 
 def _ranges(request: Request, headers: dict[str, str], name: str, file: OpenFile) -> list[tuple[int, int]] | None:
@@ -190,7 +173,7 @@ def send_file(request: Request, release: Release, name: str, headers: dict[str, 
             "Accept-Ranges": "bytes",
             "Content-Disposition": f'attachment; filename="lianjiang-policy-{name.replace("/", "-")}"',
         }
-        if not _not_modified(request, headers["ETag"], file):
+        if not not_modified(request.headers.get("if-none-match"), headers["ETag"], request.headers.get("if-modified-since"), file.mtime):
             return Download(file, name, entry["media_type"], headers, _ranges(request, headers, name, file))  # it closes the file
     except BaseException:
         file.close()

@@ -75,7 +75,7 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
     """Every answer of the cached app, whether it filled the cache or came from it, is the uncached
     app's. With `revalidation_first`, the first request for each combination carries a matching
     If-None-Match: the cache is filled by it, and what follows is answered from the cache."""
-    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     compared = 0
     for url, headers in requests():
@@ -97,7 +97,7 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
 
 
 def test_errors_and_downloads_are_never_cached(client, app):
-    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     client.get("/v1/measures/nope")
     client.get("/v1/measures?limit=0")
@@ -108,7 +108,7 @@ def test_errors_and_downloads_are_never_cached(client, app):
 def test_a_revalidation_that_does_not_match_or_fails_is_answered_as_fastapi_answers_it(client, uncached, app):
     """A first request with If-None-Match reaches FastAPI without it: what comes back must still be
     FastAPI's answer to the request as sent (a 200 for a stale ETag, the error for an error)."""
-    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     for url, status in [("/v1/measures/lianzhengzong-2021-127-m7", 200), ("/v1/measures/nope", 404), ("/v1/measures?limit=0", 400)]:
         cache.clear()
         stale = {"If-None-Match": '"0123456789abcdef01234567", W/"stale"'}
@@ -122,25 +122,26 @@ def test_the_cache_is_bounded(app_settings):
     with TestClient(app) as client:
         for offset in range(50):
             assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
-        cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+        cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
         assert len(cache.entries) == 8
         assert cache.size == sum(e.size for e in cache.entries.values())
         assert all(e.size > len(e.ok[1]["body"]) + len(key[2]) for key, e in cache.entries.items())  # headers and key counted
 
 
-def test_eviction_spares_an_entry_answered_from_since_it_was_stored(app_settings):
-    """Second chance: the oldest entry goes first unless a request was answered from it since; then
-    it moves to the back once. First in, first out would have dropped it for the fourth response."""
+def test_eviction_drops_the_least_recently_used_entry(app_settings):
+    """An entry answered from moves behind those that were not: first in, first out would have
+    dropped it for the fourth response."""
     app = create_app(app_settings.model_copy(update={"response_cache_entries": 3}))
-    hot, *cold = [f"/v1/measures?limit=1&offset={offset}" for offset in range(6)]
+    hot, *cold = [f"/v1/measures?limit=1&offset={offset}" for offset in range(5)]
     with TestClient(app) as client:
         client.get(hot)
         client.get(cold[0])
-        client.get(hot)  # answered from the cache: marked
-        for url in cold[1:]:
-            client.get(url)
+        client.get(cold[1])
+        client.get(hot)  # answered from the cache: now the most recently used
+        client.get(cold[2])
+        client.get(cold[3])
         stored = [key[2].decode() for key in app.served.snapshot.cache.entries]
-    assert stored == ["limit=1&offset=0", "limit=1&offset=4", "limit=1&offset=5"]
+    assert stored == ["limit=1&offset=0", "limit=1&offset=3", "limit=1&offset=4"]
 
 
 def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
@@ -154,14 +155,14 @@ def test_a_cached_answer_is_never_replayed_to_another_origin(app_settings):
             assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
             assert "access-control-allow-origin" not in other.headers
             assert "access-control-allow-origin" not in anonymous.headers
-        cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+        cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
         assert len(cache.entries) == 3
 
 
 def test_a_repeated_negotiating_header_negotiates_by_its_first_value_in_the_route_and_the_cache(client, uncached, app):
     """The front door reads each header once, the first of its name, and the route reads what the
     front door read: a repeated header cannot make the two disagree."""
-    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     twice = [("Accept-Language", "zh-CN"), ("Accept-Language", "zh-TW")]
     first_only = exchange(uncached, "/v1/units/finance", {"Accept-Language": "zh-CN"})
@@ -175,7 +176,7 @@ def test_headers_that_negotiate_alike_share_one_entry(client, uncached, app):
     """The key is what the headers negotiate, not their bytes: unique Accept-Language values that
     all mean Traditional, and unique origins under the default policy (every origin, `*`), are
     one entry, answered as FastAPI answers each of them."""
-    cache = app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     for n in range(20):
         headers = {"Accept-Language": f"x-{n}, zh-TW;q=0.5", "Origin": f"https://site{n}.example"}
@@ -197,12 +198,11 @@ def test_request_ids_are_kept_only_when_tame(client, url):
         assert returned(None) != returned(None)  # a new one each time
 
 
-def test_new_request_ids_come_once_each_and_in_order_across_batches():
-    """Ids are formatted a batch at a time: across batches each must still come out once, in
-    counting order, under the process's prefix."""
-    from api.logs import ID_BATCH, new_request_id
+def test_new_request_ids_come_once_each_and_in_order():
+    """Each new id comes out once, in counting order, under the process's prefix."""
+    from api.logs import new_request_id
 
-    ids = [new_request_id() for _ in range(2 * ID_BATCH + 3)]
+    ids = [new_request_id() for _ in range(3000)]
     assert len(set(ids)) == len(ids)
     assert ids == sorted(ids)  # a fixed-width hex counter under one prefix
     assert len({i[:16] for i in ids}) == 1 and all(len(i) == 32 for i in ids)

@@ -144,7 +144,7 @@ def test_a_release_file_revalidates_and_answers_head_and_ranges(served):
 
 def test_release_files_stay_out_of_the_response_cache(served):
     client, _, first, _, _ = served
-    cache = client.app.served.snapshot.cache  # the front door answers from it, outside FastAPI's stack
+    cache = client.app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     client.get(f"/v1/releases/{first}/exports/{FILE}")
     client.get(f"/v1/exports/{FILE}")
