@@ -680,17 +680,24 @@ def start_ceiling_ours_datasette(workdir: Path, database: Path) -> list[Server]:
 
 
 def apart(
-    servers: list[Server], script: Path, script_args: list[list[str]], warm_up_args: list[list[str]], duration: float, repetition: int
+    servers: list[Server],
+    script: Path,
+    script_args: list[list[str]],
+    warm_up_args: list[list[str]],
+    duration: float,
+    repetition: int,
+    timeout: int = 2,
 ) -> list[WrkResult]:
     """Each server alone under `wrk -t1 -c32 --latency -s script` (its own arguments, one list per
     server), after a 1 s warm-up with `warm_up_args` (not counted), in an order rotated by
-    `repetition`: as users' traffic meets one server, and no server always goes first."""
+    `repetition`: as users' traffic meets one server, and no server always goes first. `timeout`
+    is wrk's (see `wrk`)."""
     runs: list[WrkResult | None] = [None] * len(servers)
     for step in range(len(servers)):
         index = (step + repetition) % len(servers)
         server = servers[index]
-        wrk(server.base, 1, server.pid, script=script, script_args=warm_up_args[index])
-        runs[index] = wrk(server.base, duration, server.pid, script=script, script_args=script_args[index])
+        wrk(server.base, 1, server.pid, script=script, script_args=warm_up_args[index], timeout=timeout)
+        runs[index] = wrk(server.base, duration, server.pid, script=script, script_args=script_args[index], timeout=timeout)
     return runs  # type: ignore[return-value]
 
 
