@@ -362,6 +362,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         )
     for label, values in ratios.items():
         print(f"{label} (req/s within each run): median {h.median(values):.3f} ({min(values):.3f} to {max(values):.3f})")
+    others = [r.other_cpu for runs in results for r in runs if r.other_cpu is not None]
+    print(f"other processes during the measured runs: median {h.median(others):.2f}, max {max(others):.2f} of a core")
     print(f"took {time.monotonic() - started:.0f} s")
     return 0
 
