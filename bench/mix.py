@@ -98,7 +98,7 @@ class Data:
             units=[unit for (unit,) in h.query(database, "select id from units order by id")],
             chapters=h.query(database, "select id, number from chapters order by id"),
             measures=[measure for (measure,) in h.query(database, "select id from measures order by id")],
-            runs={script: [run for row in texts for run in CHINESE_RUN.findall(row[i])] for i, script in enumerate(("hant", "hans"))},
+            runs={writing: [run for row in texts for run in CHINESE_RUN.findall(row[i])] for i, writing in enumerate(("hant", "hans"))},
         )
 
 
@@ -116,7 +116,7 @@ def datasette_list(unit: str | None, limit: int | None, offset: int, sort: str |
 
 
 def page(rng: random.Random) -> tuple[int | None, int]:
-    """A page size (None: the default, 50) and an offset: mostly first pages."""
+    """A page size (None: the default, 50) and an offset: half of them first pages."""
     limit = None if rng.random() < 0.2 else rng.randint(1, 100)
     return limit, 0 if rng.random() < 0.5 else rng.randint(1, 19)
 
@@ -126,6 +126,7 @@ def script(rng: random.Random) -> str | None:
 
 
 def word(rng: random.Random, runs: list[str]) -> str:
+    """Two or three characters of a run of Chinese: a query with at least one hit."""
     run = rng.choice(runs)
     length = min(len(run), rng.choice((2, 2, 3)))
     start = rng.randrange(len(run) - length + 1)
