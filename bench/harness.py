@@ -1,5 +1,5 @@
-"""Shared plumbing for bench/run.py, bench/paired.py, bench/scale.py and bench/load.py: processes,
-HTTP probes, wrk, /proc, and their common exit statuses.
+"""Shared plumbing for the scripts of bench/ (run.py, paired.py, varied.py, mix.py, scale.py,
+load.py): processes, HTTP probes, wrk, /proc, the references, and their common exit statuses.
 
 Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
 takes CPU from the server it measures. Every child is started in its own session and killed, by
@@ -221,9 +221,10 @@ def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30) 
         return Reply(error.code, error.read(), {k.lower(): v for k, v in error.headers.items()})
 
 
-def fetch_as_wrk(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> int:
-    """GET `url` with only the headers wrk would send (urllib always adds Accept-Encoding, which
-    our response cache keys on): a warm-up that warms what wrk then measures. Returns the status."""
+def fetch_as_wrk(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> Reply:
+    """GET `url` with only the headers wrk would send, and `headers` (urllib always adds
+    Accept-Encoding, which our response cache keys on): a warm-up that warms what wrk then
+    measures, or a request exactly as a wrk script sends it."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
@@ -232,8 +233,7 @@ def fetch_as_wrk(url: str, headers: dict[str, str] | None = None, timeout: float
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return Reply(response.status, response.read(), {k.lower(): v for k, v in response.getheaders()})
     finally:
         connection.close()
 
@@ -641,6 +641,64 @@ def datasette_argv(database_link: Path) -> list[str]:
         "num_sql_threads",
         "1",
     ]
+
+
+# --- ours, the framework ceiling and Datasette, each alone (varied.py, mix.py) ------------------------
+
+# A list each of the three must answer before it is measured.
+SAMPLE_LIST = "/v1/measures?unit=finance&limit=5&offset=0"
+DATASETTE_SAMPLE_LIST = f"{DATASETTE_LIST}?unit=finance&limit=5&offset=0&{DATASETTE_SHAPE}"
+
+
+def database_for(given: Path | None, workdir: Path) -> Path:
+    """The SQLite file to serve: `given` (a script's --database), else one built in `workdir`."""
+    database = given or workdir / "policy.sqlite3"
+    if given is None:
+        build_database(database)
+    return database.resolve()
+
+
+def start_ceiling_ours_datasette(workdir: Path, database: Path) -> list[Server]:
+    """New servers over `database`, in this order: the framework ceiling
+    (reference_apps:framework_ceiling), ours and Datasette, each answering a list; the ceiling is
+    checked to send its fixed list body and ours not to."""
+    from reference_apps import CEILING_BODY
+
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    servers = [
+        spawn("ceiling", uvicorn_argv("reference_apps:framework_ceiling", "--app-dir", str(BENCH), "--factory"), workdir, env),
+        spawn("ours", uvicorn_argv("api.main:app"), workdir, env),
+        spawn("datasette", datasette_argv(datasette_link(workdir, database)), workdir),
+    ]
+    for server in servers:
+        reply = wait_ok(server, DATASETTE_SAMPLE_LIST if server.name == "datasette" else SAMPLE_LIST, timeout=60)
+        if server.name == "ceiling" and reply.body != CEILING_BODY:
+            raise RuntimeError(f"the framework ceiling answered {reply.body[:80]!r} at {SAMPLE_LIST}: its list body was not replaced")
+        if server.name == "ours" and reply.body == CEILING_BODY:
+            raise RuntimeError("ours answered the ceiling's fixed body")
+    return servers
+
+
+def apart(
+    servers: list[Server],
+    script: Path,
+    script_args: list[list[str]],
+    warm_up_args: list[list[str]],
+    duration: float,
+    repetition: int,
+    timeout: int = 2,
+) -> list[WrkResult]:
+    """Each server alone under `wrk -t1 -c32 --latency -s script` (its own arguments, one list per
+    server), after a 1 s warm-up with `warm_up_args` (not counted), in an order rotated by
+    `repetition`: as users' traffic meets one server, and no server always goes first. `timeout`
+    is wrk's (see `wrk`)."""
+    runs: list[WrkResult | None] = [None] * len(servers)
+    for step in range(len(servers)):
+        index = (step + repetition) % len(servers)
+        server = servers[index]
+        wrk(server.base, 1, server.pid, script=script, script_args=warm_up_args[index], timeout=timeout)
+        runs[index] = wrk(server.base, duration, server.pid, script=script, script_args=script_args[index], timeout=timeout)
+    return runs  # type: ignore[return-value]
 
 
 # What uvicorn runs on in an environment: with loop and http on "auto" (every server here), it picks

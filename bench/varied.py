@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness as h  # noqa: E402
 from paired import at_once  # noqa: E402
-from reference_apps import CEILING_BODY  # noqa: E402
 
 SCRIPT = h.BENCH / "varied.lua"
 OURS = "/v1/measures?unit={unit}&limit={limit}&offset={offset}"
@@ -63,14 +62,9 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
-    database = args.database or workdir / "policy.sqlite3"
-    if args.database is None:
-        h.build_database(database)
-    database = database.resolve()
-    link = h.datasette_link(workdir, database)
+    database = h.database_for(args.database, workdir)
     units = workdir / "units.txt"
     units.write_text("".join(f"{unit}\n" for (unit,) in h.query(database, "select id from units order by id")))
-    env = {"DATABASE_URL": f"sqlite:///{database}"}
 
     how = (
         "the three servers at once on core {0}, each driven by wrk -t1 -c16"
@@ -87,10 +81,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ratios: dict[str, list[float]] = {label: [] for label in RATIOS}
     for repetition in range(1, args.repetitions + 1):
-        servers = start_servers(workdir, env, link)
+        servers = h.start_ceiling_ours_datasette(workdir, database)
         script_args = [[str(units), DATASETTE if server.name == "datasette" else OURS, str(repetition)] for server in servers]
         try:
-            runs = (together if args.together else apart)(servers, script_args, args.duration, repetition)
+            if args.together:
+                runs = together(servers, script_args, args.duration)
+            else:
+                runs = h.apart(servers, SCRIPT, script_args, [warm_up(a) for a in script_args], args.duration, repetition)
         finally:
             for server in servers:
                 server.stop()
@@ -109,17 +106,6 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     return 0
 
 
-def apart(servers: list[h.Server], script_args: list[list[str]], duration: float, repetition: int) -> list[h.WrkResult]:
-    """Each server alone, after a warm-up, in an order rotated by `repetition`."""
-    runs: list[h.WrkResult | None] = [None] * len(servers)
-    for step in range(len(servers)):
-        index = (step + repetition) % len(servers)
-        server, arguments = servers[index], script_args[index]
-        h.wrk(server.base, 1, server.pid, script=SCRIPT, script_args=warm_up(arguments))  # not counted
-        runs[index] = h.wrk(server.base, duration, server.pid, script=SCRIPT, script_args=arguments)
-    return runs  # type: ignore[return-value]
-
-
 def warm_up(arguments: list[str]) -> list[str]:
     """The script's arguments with another seed: a warm-up asking the measured run's URLs would
     leave them in our response cache, which the ceiling and Datasette do not have."""
@@ -127,29 +113,11 @@ def warm_up(arguments: list[str]) -> list[str]:
     return [units, template, str(int(seed) + 1_000_000)]
 
 
-def together(servers: list[h.Server], script_args: list[list[str]], duration: float, _repetition: int) -> list[h.WrkResult]:
+def together(servers: list[h.Server], script_args: list[list[str]], duration: float) -> list[h.WrkResult]:
     """The three at once on one core, as bench/paired.py drives its servers."""
     targets = [(server.base, server.pid) for server in servers]
     at_once(1, *targets, script=SCRIPT, script_args=[warm_up(arguments) for arguments in script_args])  # not counted
     return at_once(duration, *targets, script=SCRIPT, script_args=script_args)
-
-
-def start_servers(workdir: Path, env: dict[str, str], link: Path) -> list[h.Server]:
-    """New ceiling, ours and Datasette servers (in SERVERS' order), each answering a list."""
-    servers = [
-        h.spawn("ceiling", h.uvicorn_argv("reference_apps:framework_ceiling", "--app-dir", str(h.BENCH), "--factory"), workdir, env),
-        h.spawn("ours", h.uvicorn_argv("api.main:app"), workdir, env),
-        h.spawn("datasette", h.datasette_argv(link), workdir),
-    ]
-    sample = {"unit": "finance", "limit": "5", "offset": "0"}
-    for server in servers:
-        path = (DATASETTE if server.name == "datasette" else OURS).format(**sample)
-        reply = h.wait_ok(server, path, timeout=60)
-        if server.name == "ceiling" and reply.body != CEILING_BODY:
-            raise RuntimeError(f"the framework ceiling answered {reply.body[:80]!r} at {path}: its list body was not replaced")
-        if server.name == "ours" and reply.body == CEILING_BODY:
-            raise RuntimeError("ours answered the ceiling's fixed body")
-    return servers
 
 
 if __name__ == "__main__":
