@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,14 +20,19 @@ from models.scripts import Script
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 
 
-def page_url(request: Request, base_url: str, script: Script, limit: int, offset: int) -> str:
-    """The canonical URL of one page: parameters sorted, limit and offset explicit."""
+def page_urls(request: Request, base_url: str, script: Script, limit: int) -> Callable[[int], str]:
+    """The canonical URL of each page, by its offset: parameters sorted, limit and offset explicit.
+    The query is encoded once, around the offset's value, since a list links to up to five pages."""
     params = dict(request.query_params)
-    params.update(limit=str(limit), offset=str(offset))
+    params.update(limit=str(limit), offset="")
     if script is Script.hans:
         params["script"] = "hans"
+    pairs = sorted(params.items())
+    at = pairs.index(("offset", ""))
     # A comma is kept as written (`fields=id,title`): it is a sub-delimiter, legal in a query.
-    return f"{base_url}{request.url.path}?{urlencode(sorted(params.items()), safe=',')}"
+    head = f"{base_url}{request.url.path}?{urlencode(pairs[: at + 1], safe=',')}"  # ends in `offset=`
+    tail = "&" + urlencode(pairs[at + 1 :], safe=",") if at + 1 < len(pairs) else ""
+    return lambda offset: f"{head}{offset}{tail}"
 
 
 def page_response(
@@ -40,10 +46,7 @@ def page_response(
     facets: dict[str, Any] | None = None,
 ) -> Response:
     settings, version = request.app.state.settings, snapshot_of(request).db.version
-
-    def url(at: int) -> str:
-        return page_url(request, settings.public_base_url, representation.script, limit, at)
-
+    url = page_urls(request, settings.public_base_url, representation.script, limit)
     last = (total - 1) // limit * limit if total else 0  # where a walk from `first` ends
     links = {
         "self": url(offset),
