@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.live import Server, get
+from tests.live import Server, get, wait_for
 from tests.pg import PostgresServer, binaries
 
 NEW_WORD = "鑫淼"  # in measure 1's title only after the edit, and nowhere in the document before
@@ -33,16 +33,6 @@ def build(url: str, source: Path, exports: Path | None = None) -> None:
 def get_json(server: Server, path: str) -> tuple[int, dict]:
     status, _, body = get(server.port, path)
     return status, json.loads(body)
-
-
-def wait_for(predicate, within: float) -> bool:
-    """Whether `predicate()` holds at some point within `within` seconds (a bound, not a timing)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

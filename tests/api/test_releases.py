@@ -6,28 +6,18 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import time
 
 import pytest
 
 from api.cli import main as cli
 from tests.api.helpers import assert_problem
 from tests.conftest import SOURCE
+from tests.live import wait_for
 from tests.seed.helpers import current_release, tree
 from tests.spec import validator
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 FILE = "hant/measures.csv"
-
-
-def _wait_for(predicate, within: float = 10) -> bool:
-    """Whether `predicate()` holds at some point within `within` seconds (a bound, not a timing)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +44,7 @@ def served(tmp_path_factory, raw_source):
         assert cli(["build", str(edited), "--database-url", url]) == 0
         second = current_release(exports).name
         assert second != first.name
-        assert _wait_for(lambda: client.get("/v1/exports").json().get("release") == second)  # the watcher noticed
+        assert wait_for(lambda: client.get("/v1/exports").json().get("release") == second, 10)  # the watcher noticed
         yield client, exports, first.name, written, second
 
 
