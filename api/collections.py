@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
 from sqlalchemy import exists, false, func, or_, select
 
 from api.db import Database, UnitTarget, contains
-from api.lru import compact
 from api.present import Presenter
 from models.scripts import to_hans
 from models.search import LONGEST_GRAM, GramCount, SearchGram, SearchText, needle_grams
@@ -143,39 +141,28 @@ def documents(db: Database, presenter: Presenter, limit: int | None = None, offs
 def chapters(
     db: Database, presenter: Presenter, document: str | None = None, limit: int | None = None, offset: int = 0
 ) -> tuple[list[dict], int]:
+    ids = chapter_ids(db, document)
+    end = None if limit is None else offset + limit
+    return chapters_by_id(db, presenter, ids[offset:end]), len(ids)
+
+
+def chapter_ids(db: Database, document: str | None = None) -> tuple[str, ...]:
+    """The ids of the chapters (of `document`), in the order of the list."""
     where = [Chapter.document_id == document] if document else []
-    rows, total = _page(db, Chapter, where, (Chapter.document_id, Chapter.number), limit, offset)
-    return [presenter.chapter(row) for row in rows], total
+    return tuple(db.column(select(Chapter.id).where(*where).order_by(Chapter.document_id, Chapter.number)))
 
 
-def measures(
-    db: Database,
-    presenter: Presenter,
-    where: MeasureFilter,
-    limit: int | None = None,
-    offset: int = 0,
-    *,
-    memory_only: bool = False,
-    encoded: bool = False,
-) -> tuple[list[Any], int] | None:
-    """One page of measures, with their units, and the total matching. With `memory_only`, None
-    unless the memos can answer (see api.db.memory_first); `encoded`: see measures_by_id."""
-    found = matches(db, where, memory_only)
-    if found is None:
-        return None
-    total, ids = found.total, found.ids
-    start = min(offset, total)
-    end = total if limit is None else min(total, start + limit)
-    if ids is not None:
-        page = ids[start:end] if not where.descending else ids[total - end : total - start][::-1]  # the order keys are unique
-    elif memory_only:
-        return None
-    else:
-        plan = found.plan
-        order = [key.desc() for key in plan.order] if where.descending else plan.order
-        page = db.column(plan.statement.order_by(*order).limit(end - start).offset(start)) if end > start else []
-    presented = measures_by_id(db, presenter, page, memory_only=memory_only, encoded=encoded)
-    return None if presented is None else (presented, total)
+def chapters_by_id(db: Database, presenter: Presenter, ids: Sequence[str]) -> list[dict]:
+    """The presented chapters of `ids`, in that order; an unknown id is left out."""
+    rows = {row["id"]: row for row in db.all(select(Chapter).where(Chapter.id.in_(ids)))} if ids else {}
+    return [presenter.chapter(rows[i]) for i in ids if i in rows]
+
+
+def measures(db: Database, presenter: Presenter, where: MeasureFilter, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of measures, with their units, and the total matching (blocking: the HTML pages
+    and the dumps; the API's lists assemble theirs from memoised pieces, api/represent.py)."""
+    found = matching(db, where)
+    return measures_by_id(db, presenter, found.page(db, limit, offset, where.descending)), found.total
 
 
 @dataclass(frozen=True)
@@ -187,55 +174,46 @@ class Matches:
     ids: tuple[str, ...] | None = None
     plan: Plan | None = None
 
-
-def matches(db: Database, where: MeasureFilter, memory_only: bool = False) -> Matches | None:
-    """What matches `where`, from a bounded memo. Up to LISTED_MATCHES ids are kept, so any page,
-    either sort and the total of a small result come from one list; a larger result keeps its
-    total and its plan, and each page is its own query (an index walk in number order)."""
-    where = replace(where, descending=False)
-    key = ("match", where)
-    found = db.memo.get(key)
-    if found is None and not memory_only:
-        plan = where.query(db)
-        known_large = plan.total is not None and plan.total > LISTED_MATCHES  # no need to list them to know
-        ids = None if known_large else db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
-        if ids is not None and len(ids) <= LISTED_MATCHES:
-            found = Matches(len(ids), ids=tuple(ids))
-        else:
-            total = plan.total if known_large else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
-            found = Matches(total, plan=plan)
-        db.memo.put(key, found)
-    return found
-
-
-def measures_by_id(
-    db: Database, presenter: Presenter, ids: Sequence[str], *, memory_only: bool = False, encoded: bool = False
-) -> list[Any] | None:
-    """Presented measures in the order of `ids`, as dicts or, `encoded`, as their JSON (an
-    orjson.Fragment, which a response splices in without serialising it again). A presented
-    measure depends only on its row, its links and the presenter, so its JSON is kept in a bounded
-    memo: compact (about 2.5 KB where the dicts take 18 KB) and ready to send. With `memory_only`,
-    None unless every one is in the memo. An unknown id is left out."""
-    if len(ids) > db.memo.max_entries // 2:  # a whole collection (the exports): no memo
-        if memory_only:
+    def listed(self, limit: int | None, offset: int, descending: bool) -> list[str] | None:
+        """The ids of one page, when they are all listed (no I/O), else None: see `page`."""
+        if self.ids is None:
             return None
-        rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))}
-        presented = present_measures(db, presenter, [rows[i] for i in ids])
-        return [orjson.Fragment(orjson.dumps(m)) for m in presented] if encoded else presented
-    json_by_id = {i: db.memo.get(("measure", i, presenter)) for i in ids}
-    missing = [i for i, data in json_by_id.items() if data is None]
-    fresh: dict[str, dict] = {}
-    if missing:
-        if memory_only:
-            return None
-        for measure in present_measures(db, presenter, db.all(select(Measure).where(Measure.id.in_(missing)))):
-            fresh[measure["id"]] = measure
-            json_by_id[measure["id"]] = compact(orjson.dumps(measure))
-            db.memo.put(("measure", measure["id"], presenter), json_by_id[measure["id"]])
-    found = [(i, data) for i in ids if (data := json_by_id[i]) is not None]
-    if encoded:
-        return [orjson.Fragment(data) for _, data in found]
-    return [fresh[i] if i in fresh else orjson.loads(data) for i, data in found]
+        start, end = self._bounds(limit, offset)
+        return list(self.ids[start:end] if not descending else self.ids[self.total - end : self.total - start][::-1])
+
+    def page(self, db: Database, limit: int | None, offset: int, descending: bool) -> list[str]:
+        """The ids of one page: sliced from the list, or read by an index walk (blocking)."""
+        found = self.listed(limit, offset, descending)
+        if found is not None:
+            return found
+        assert self.plan is not None
+        start, end = self._bounds(limit, offset)
+        order = [key.desc() for key in self.plan.order] if descending else self.plan.order  # the order keys are unique
+        return db.column(self.plan.statement.order_by(*order).limit(end - start).offset(start)) if end > start else []
+
+    def _bounds(self, limit: int | None, offset: int) -> tuple[int, int]:
+        start = min(offset, self.total)
+        return start, self.total if limit is None else min(self.total, start + limit)
+
+
+def matching(db: Database, where: MeasureFilter) -> Matches:
+    """What matches `where` (in number order, whatever it says of the order). Up to LISTED_MATCHES
+    ids are listed, so that any page, either sort and the total of a small result come from one
+    list; a larger result keeps its total and its plan, and each page is its own query (an index
+    walk in number order)."""
+    plan = where.query(db)
+    known_large = plan.total is not None and plan.total > LISTED_MATCHES  # no need to list them to know
+    ids = None if known_large else db.column(plan.statement.order_by(*plan.order).limit(LISTED_MATCHES + 1))
+    if ids is not None and len(ids) <= LISTED_MATCHES:
+        return Matches(len(ids), ids=tuple(ids))
+    total = plan.total if known_large else db.scalar(select(func.count()).select_from(plan.statement.subquery()))
+    return Matches(total, plan=plan)
+
+
+def measures_by_id(db: Database, presenter: Presenter, ids: Sequence[str]) -> list[dict]:
+    """The presented measures of `ids`, in that order; an unknown id is left out."""
+    rows = {row["id"]: row for row in db.all(select(Measure).where(Measure.id.in_(ids)))} if ids else {}
+    return present_measures(db, presenter, [rows[i] for i in ids if i in rows])
 
 
 def units(
@@ -247,15 +225,21 @@ def units(
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
-    """The units are few and fixed for a dataset version: filtered and sorted in memory."""
+    found = sorted_units(db, presenter, kind, q, sort)
+    end = None if limit is None else offset + limit
+    return [presenter.unit(u) for u in found[offset:end]], len(found)
+
+
+def sorted_units(db: Database, presenter: Presenter, kind: str | None = None, q: str | None = None, sort: str = "name") -> list[Any]:
+    """The units of `kind` that `q` finds, in the order `sort` names. They are few and fixed for a
+    dataset version: filtered and sorted in memory."""
     found = units_matching(db, kind, q)
     key, descending = sort.lstrip("-"), sort.startswith("-")
     if key == "name":
         found.sort(key=lambda u: (presenter.text(u, "name"), u["id"]), reverse=descending)
     else:  # counts: ties go by id ascending either way
         found.sort(key=lambda u: (-u[key] if descending else u[key], u["id"]))
-    end = None if limit is None else offset + limit
-    return [presenter.unit(u) for u in found[offset:end]], len(found)
+    return found
 
 
 def units_matching(db: Database, kind: str | None = None, q: str | None = None) -> list[Any]:

@@ -30,7 +30,6 @@ import weakref
 from collections.abc import Callable, Hashable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,8 +46,8 @@ from models.scripts import to_hans
 from models.tables import SCHEMA_VERSION, Chapter, DatasetInfo, Document, Unit
 
 T = TypeVar("T")
-# The memo's bounds, per worker (MEMO_MIB sets its bytes): presented measures (as JSON, about
-# 2.5 KB each) and what matches a filter, keys included.
+# The memo's bounds, per worker (MEMO_MIB sets its bytes): the JSON of measures (about 2.5 KB
+# each), units and chapters, the ids matching each filter and facet counts (api/represent.py), keys included.
 MEMO_ENTRIES = 4096
 # Connections to a SQLite file, all opened with the Database (see _PinnedFile): a request that finds
 # them all busy waits for one.
@@ -303,12 +302,12 @@ class Database:
         with self.engine.connect() as connection:
             return connection.execute(statement).scalar()
 
-
-async def memory_first(function: Callable[..., T | None], *args: Any, **kwargs: Any) -> T:
-    """`function(..., memory_only=True)` answers from memory or returns None; only then does it
-    run again, free to query the database, in the threadpool. Blocking I/O never runs on the event
-    loop, and an answer from memory costs no hop to a thread (about 200 us of CPU per request)."""
-    found = function(*args, **kwargs, memory_only=True)
-    if found is None:
-        found = await run_in_threadpool(partial(function, *args, **kwargs))
-    return found
+    async def remembered(self, key: Hashable, load: Callable[[], T]) -> T:
+        """The memo's item for `key`, else what `load()` returns, kept. `load` runs in the
+        threadpool, since it may query: blocking I/O never runs on the event loop, and an answer
+        from memory costs no hop to a thread."""
+        found = self.memo.get(key)
+        if found is None:
+            found = await run_in_threadpool(load)
+            self.memo.put(key, found)
+        return found

@@ -2,7 +2,8 @@
 
 The dependencies are `async def` because they never block (no I/O): a sync dependency would cost
 a hop to the thread pool on every request. Routes that query the database are sync `def` (FastAPI
-runs them in the threadpool), or `async def` handing their database work to `api.db.memory_first`.
+runs them in the threadpool), or `async def` handing their database work to `Database.remembered`
+(api/represent.py).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
@@ -132,21 +133,13 @@ MEASURE_FACETS: dict[str, MeasureFacet] = {f.name: f for f in (UnitFacet(), Lead
 UNIT_FACETS = ("kind",)
 
 
-def measure_facets(db: Database, where: MeasureFilter, names: Sequence[str], memory_only: bool = False) -> dict[str, Counts] | None:
-    """The counts of each named facet under `where`, from the memo when it has them; with
-    `memory_only`, None unless it has them all (see api.db.memory_first)."""
+async def measure_facets(db: Database, where: MeasureFilter, names: Sequence[str]) -> dict[str, Counts]:
+    """The counts of each named facet under `where`, kept in the database's memo."""
     found: dict[str, Counts] = {}
     for name in names:
         facet = MEASURE_FACETS[name]
         scoped = replace(facet.scope(where), descending=False)
-        key = ("facet", name, scoped)
-        counts = db.memo.get(key)
-        if counts is None:
-            if memory_only:
-                return None
-            counts = facet.grouped(db, scoped)
-            db.memo.put(key, counts)
-        found[name] = counts
+        found[name] = await db.remembered(("facet", name, scoped), partial(facet.grouped, db, scoped))
     return found
 
 

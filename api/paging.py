@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,12 +39,15 @@ def page_response(
     request: Request,
     representation: Representation,
     collection: str,
-    items: list[dict[str, Any]],
+    items: Sequence[bytes],
     total: int,
     limit: int,
     offset: int,
     facets: dict[str, Any] | None = None,
+    annotate: Callable[[list[dict]], list[dict]] | None = None,
 ) -> Response:
+    """The page of a list whose `items` are given as their JSON (api/represent.py): joined as they
+    are, or decoded when a CSV, a selection of fields or `annotate` (a search's matches) needs them."""
     settings, version = request.app.state.settings, snapshot_of(request).db.version
     url = page_urls(request, settings.public_base_url, representation.script, limit)
     last = (total - 1) // limit * limit if total else 0  # where a walk from `first` ends
@@ -61,13 +64,20 @@ def page_response(
     }
     fields = selection_of(request)
     if representation.format == CSV:
-        return finish(request, to_csv(items, selected(COLUMNS[collection], fields)), CSV_MEDIA_TYPE, representation, headers)
-    if fields is not None:
-        items = [_selected(item, fields) for item in items]
+        rows = [orjson.loads(item) for item in items]
+        return finish(request, to_csv(rows, selected(COLUMNS[collection], fields)), CSV_MEDIA_TYPE, representation, headers)
+    if fields is None and annotate is None:
+        data: list[Any] = [orjson.Fragment(item) for item in items]
+    else:
+        data = [orjson.loads(item) for item in items]
+        if annotate is not None:
+            data = annotate(data)
+        if fields is not None:
+            data = [_selected(item, fields) for item in data]
     meta = {"total": total, "limit": limit, "offset": offset, "dataset_version": version}
     if facets is not None:  # only when asked for (api/facets.py)
         meta["facets"] = facets
-    body = orjson.dumps({"data": items, "meta": meta, "links": links})
+    body = orjson.dumps({"data": data, "meta": meta, "links": links})
     return finish(request, body, "application/json", representation, headers)
 
 
@@ -79,5 +89,11 @@ def _selected(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return chosen
 
 
-def item_response(request: Request, representation: Representation, item: dict[str, Any]) -> Response:
-    return finish(request, orjson.dumps(item), "application/json", representation)
+def item_response(request: Request, representation: Representation, item: dict[str, Any] | bytes) -> Response:
+    """One item, given as a dict or as its JSON (api/represent.py)."""
+    return finish(request, item if isinstance(item, bytes) else orjson.dumps(item), "application/json", representation)
+
+
+def as_json(items: Iterable[dict[str, Any]]) -> list[bytes]:
+    """Items presented per request, as page_response takes them."""
+    return [orjson.dumps(item) for item in items]

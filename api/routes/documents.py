@@ -11,7 +11,7 @@ from api.collections import DOCUMENT_SUMMARY
 from api.db import Database
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
 from api.negotiation import CSV
-from api.paging import CSV_MEDIA_TYPE, item_response, page_response
+from api.paging import CSV_MEDIA_TYPE, as_json, item_response, page_response
 from api.problems import not_found
 from api.responses import finish
 from api.routes.common import PROBLEM_400, PROBLEM_404, finished_responses, id_path, item_responses, list_route, table_route
@@ -36,7 +36,7 @@ def _document(db: Database, document_id: str, *columns) -> dict:
 def list_documents(request: Request, db: DB, representation: ListRep, limit: Limit = 50, offset: Offset = 0) -> Response:
     """The documents, oldest first."""
     items, total = collections.documents(db, presenter(request, representation), limit, offset)
-    return page_response(request, representation, "documents", items, total, limit, offset)
+    return page_response(request, representation, "documents", as_json(items), total, limit, offset)
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, responses=item_responses())
@@ -71,7 +71,7 @@ def list_corrections(
     errata (errors of the original, kept as published, with a suggested reading)."""
     _document(db, document_id, Document.id)
     items, total = collections.corrections(db, presenter(request, representation), document_id, kind, category, limit, offset)
-    return page_response(request, representation, "corrections", items, total, limit, offset)
+    return page_response(request, representation, "corrections", as_json(items), total, limit, offset)
 
 
 SourceForm = Annotated[

@@ -5,7 +5,7 @@ from starlette.responses import Response
 
 from api import collections
 from api.deps import DB, Limit, ListRep, Offset, presenter
-from api.paging import page_response
+from api.paging import as_json, page_response
 from api.problems import not_found
 from api.routes.common import list_route
 from api.routes.measures import DocumentQuery, LeadQuery, UnitQuery
@@ -33,4 +33,4 @@ def list_measure_units(
     if unit is not None and target is None:
         raise not_found(f"no unit with the id, name, alias or designation {unit!r}; see /v1/units")
     items, total = collections.measure_units(db, presenter(request, representation), document, target, lead, limit, offset)
-    return page_response(request, representation, "measure_units", items, total, limit, offset)
+    return page_response(request, representation, "measure_units", as_json(items), total, limit, offset)

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from api import collections, facets
+from api import facets, represent
 from api.collections import MeasureFilter
-from api.db import Database, memory_first
-from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, selection_of, spelled
-from api.negotiation import JSON, Representation
+from api.db import Database
+from api.deps import DB, DECIMAL, DECIMAL_EXPECTED, Limit, ListRep, Offset, Rep, boolean_query, presenter, spelled
+from api.negotiation import Representation
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_route
@@ -151,18 +152,13 @@ async def measures_page(
     unit: str | None,
     facet_names: tuple[str, ...] = (),
 ) -> Response:
-    """A page of the measures matching the filters, answered from memory when it can be."""
+    """A page of the measures matching the filters (api/represent.py: from memory when it can be)."""
     where = measure_filter(db, document=params.document, chapter=chapter, unit=unit, lead=params.lead, q=params.q, sort=params.sort)
-    searched = representation.format == JSON and params.q is not None  # its items gain `matches`: dicts, not memoised JSON
-    # Whole JSON items splice in each measure's memoised JSON; a selection of fields picks from dicts.
-    encoded = representation.format == JSON and not searched and selection_of(request) is None
-    page = (db, presenter(request, representation), where, params.limit, params.offset)
-    items, total = await memory_first(collections.measures, *page, encoded=encoded)
-    if searched:
-        items = with_matches(items, params.q)
-    counts = await memory_first(facets.measure_facets, db, where, facet_names) if facet_names else None
+    items, total = await represent.measure_page(db, presenter(request, representation), where, params.limit, params.offset)
+    counts = await facets.measure_facets(db, where, facet_names) if facet_names else None
     found = facets.presented(counts, representation.script) if counts is not None else None
-    return page_response(request, representation, "measures", items, total, params.limit, params.offset, found)
+    annotate = partial(with_matches, needle=params.q) if params.q is not None else None  # a JSON item's `matches`
+    return page_response(request, representation, "measures", items, total, params.limit, params.offset, found, annotate)
 
 
 @list_route(router, "", MeasurePage, json_only=measure_facets_parameter)
@@ -176,7 +172,7 @@ async def list_measures(
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())
 async def get_measure(request: Request, db: DB, representation: Rep, measure_id: MeasureId) -> Response:
     """One measure with its ordered responsible units."""
-    found = await memory_first(collections.measures_by_id, db, presenter(request, representation), [measure_id], encoded=True)
+    found = await represent.measures(db, presenter(request, representation), [measure_id])
     if not found:
         raise not_found(f"no measure with id {measure_id!r}")
     return item_response(request, representation, found[0])

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import collections, facets
+from api import collections, facets, represent
 from api.deps import DB, Limit, ListRep, Offset, Rep, presenter
-from api.negotiation import JSON
 from api.paging import item_response, page_response
 from api.problems import not_found
 from api.routes.common import id_path, item_responses, list_route
@@ -49,6 +49,12 @@ def unit_matches(unit: dict[str, Any], needle: str) -> list[dict[str, Any]]:
     return [{"field": field, "start": start, "end": end} for field, (start, end) in found]
 
 
+def with_unit_matches(items: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
+    for item in items:
+        item["matches"] = unit_matches(item, needle)
+    return items
+
+
 UnitFacets = facets.facets_query(facets.UNIT_FACETS, "`kind`: units per kind (labelled in Chinese)")
 
 
@@ -57,7 +63,7 @@ async def unit_facets_parameter(facets: UnitFacets = None) -> None:
 
 
 @list_route(router, "", UnitPage, json_only=unit_facets_parameter)
-def list_units(
+async def list_units(
     request: Request,
     db: DB,
     representation: ListRep,
@@ -69,21 +75,21 @@ def list_units(
 ) -> Response:
     """The responsible units, with how many measures each is responsible for and leads."""
     names = facets.requested(request.query_params, representation)
-    items, total = collections.units(db, presenter(request, representation), kind, q, sort, limit, offset)
-    if q is not None and representation.format == JSON:
-        for item in items:
-            item["matches"] = unit_matches(item, q)
-    found = facets.presented(facets.unit_facets(db, q, names), representation.script) if names else None
-    return page_response(request, representation, "units", items, total, limit, offset, found)
+    present = presenter(request, representation)
+    found = collections.sorted_units(db, present, kind, q, sort)
+    items = await represent.units(db, present, [u["id"] for u in found[offset : offset + limit]])
+    counts = facets.presented(facets.unit_facets(db, q, names), representation.script) if names else None
+    annotate = partial(with_unit_matches, needle=q) if q is not None else None
+    return page_response(request, representation, "units", items, len(found), limit, offset, counts, annotate)
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, responses=item_responses())
-def get_unit(request: Request, db: DB, representation: Rep, unit_id: UnitId) -> Response:
+async def get_unit(request: Request, db: DB, representation: Rep, unit_id: UnitId) -> Response:
     """One unit: kind, aliases, designations and curated names."""
-    unit = db.unit_by_id.get(unit_id)
-    if unit is None:
+    if unit_id not in db.unit_by_id:
         raise not_found(f"no unit with id {unit_id!r}")
-    return item_response(request, representation, presenter(request, representation).unit(unit))
+    (item,) = await represent.units(db, presenter(request, representation), [unit_id])
+    return item_response(request, representation, item)
 
 
 @list_route(router, "/{unit_id}/measures", MeasurePage)
