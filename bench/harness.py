@@ -1,5 +1,6 @@
-"""Shared plumbing for the scripts of bench/ (run.py, paired.py, varied.py, mix.py, scale.py,
-load.py): processes, HTTP probes, wrk, /proc, the references, and their common exit statuses.
+"""Shared plumbing for the scripts of bench/ (run.py, paired.py, varied.py, mix.py, hostile.py,
+scale.py, load.py): processes, HTTP probes, wrk, /proc, the references, the command line most of
+them share, and their common exit statuses.
 
 Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
 takes CPU from the server it measures. Every child is started in its own session and killed, by
@@ -8,6 +9,7 @@ its process group, when the harness exits for any reason (normal end, error, Ctr
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import http.client
 import json
@@ -643,19 +645,52 @@ def datasette_argv(database_link: Path) -> list[str]:
     ]
 
 
+# --- the command line the scripts share (run.py, paired.py, varied.py, mix.py, hostile.py) ----------
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    duration: float = 4,
+    repetitions: int = 7,
+    repetitions_help: str = "runs, each on new servers",
+    smoke_help: str = "1 s, 1 repetition: checks that the servers answer",
+) -> None:
+    """--duration, --repetitions, --database and --smoke: by default as varied.py, mix.py and
+    paired.py take them, else with the script's own defaults and the words it uses for a repetition
+    and a smoke run. Read them with `parse_run_arguments`."""
+    parser.add_argument("--duration", type=float, default=duration, help=f"seconds per wrk run (default {duration})")
+    parser.add_argument("--repetitions", type=int, default=repetitions, help=f"{repetitions_help} (default {repetitions})")
+    parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+
+
+def parse_run_arguments(parser: argparse.ArgumentParser, **smoke: object) -> argparse.Namespace:
+    """The command line, with --smoke's settings in place of the others: 1 s per run, 1
+    repetition, and the script's own `smoke` values (fewer requests, no retries)."""
+    args = parser.parse_args()
+    if args.smoke:
+        for name, value in {"duration": 1, "repetitions": 1, **smoke}.items():
+            setattr(args, name, value)
+    return args
+
+
+def database_for(given: Path | None, workdir: Path, announce: bool = False) -> Path:
+    """The SQLite file to serve: `given` (a script's --database), else one built in `workdir`;
+    with `announce`, the build's time and peak memory are printed."""
+    if given is not None:
+        return given.resolve()
+    database = workdir / "policy.sqlite3"
+    seconds, peak = build_database(database)
+    if announce:
+        print(f"built the database in {seconds:.1f} s (peak RSS {peak:,.0f} MiB): {database}")
+    return database.resolve()
+
+
 # --- ours, the framework ceiling and Datasette, each alone (varied.py, mix.py) ------------------------
 
 # A list each of the three must answer before it is measured.
 SAMPLE_LIST = "/v1/measures?unit=finance&limit=5&offset=0"
 DATASETTE_SAMPLE_LIST = f"{DATASETTE_LIST}?unit=finance&limit=5&offset=0&{DATASETTE_SHAPE}"
-
-
-def database_for(given: Path | None, workdir: Path) -> Path:
-    """The SQLite file to serve: `given` (a script's --database), else one built in `workdir`."""
-    database = given or workdir / "policy.sqlite3"
-    if given is None:
-        build_database(database)
-    return database.resolve()
 
 
 def start_ceiling_ours_datasette(workdir: Path, database: Path) -> list[Server]:

@@ -1,10 +1,10 @@
 """Hostile clients against `policy-api serve`, and the same attacks on the alternatives.
 
-    python3 bench/hostile.py [--smoke] [--json OUT]
+    python3 bench/hostile.py [--duration S] [--repetitions N] [--database PATH] [--smoke] [--json OUT]
 
-Starts three servers over one freshly built SQLite database, each with one worker pinned to the
-server core: ours as the README starts it (`policy-api serve`: httptools with api/protocol.py's
-limits), uvicorn on h11 with its cap on a request's head (`--http h11
+Starts three servers over one freshly built SQLite database (or --database's), each with one
+worker pinned to the server core: ours as the README starts it (`policy-api serve`: httptools with
+api/protocol.py's limits), uvicorn on h11 with its cap on a request's head (`--http h11
 --h11-max-incomplete-event-size 65536`, the alternative the protocol was chosen over) and uvicorn
 on plain httptools (the server before the limits). The clients run in this process on the load
 core. Every server runs with LOG_LEVEL/--log-level warning, so none writes a line per request.
@@ -54,17 +54,18 @@ REPEATED = "/v1/measures?unit=development-zones"
 
 @dataclass
 class Scale:
-    throughput_seconds: float = 5
-    repetitions: int = 3
-    probe_seconds: float = 15
-    big_header_mib: int = 64
-    idle_connections: int = 200
-    stalled_connections: int = 1000
-    stalled_wait: float = 25  # the longest wait for a server to close them
-    memory_requests: int = 10_000
+    """How large each scenario is (the letters of the docstring); the throughput runs take
+    --duration and --repetitions."""
+
+    probe_seconds: float = 15  # how long /healthz is probed, idle (d) and under the big header (b)
+    big_header_mib: int = 64  # (b)
+    idle_connections: int = 200  # (b)
+    stalled_connections: int = 1000  # (c)
+    stalled_wait: float = 25  # (c): the longest wait for a server to close them
+    memory_requests: int = 10_000  # (a)
 
 
-SMOKE = Scale(1, 1, 1, 4, 10, 20, 3, 100)
+SMOKE = Scale(probe_seconds=1, big_header_mib=4, idle_connections=10, stalled_connections=20, stalled_wait=3, memory_requests=100)
 
 
 @dataclass
@@ -311,16 +312,21 @@ def alive(server: h.Server) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="every scenario tiny (about 35 s): checks that the servers keep answering")
+    h.add_run_arguments(
+        parser,
+        duration=5,
+        repetitions=3,
+        repetitions_help="interleaved repetitions of the throughput runs",
+        smoke_help="every scenario tiny (about 35 s): checks that the servers keep answering",
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
-    args = parser.parse_args()
+    args = h.parse_run_arguments(parser)
     return h.run_in_workdir(lambda workdir: run(args, workdir), "hostile benchmark", prefix="policy-hostile-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
     scale = SMOKE if args.smoke else Scale()
-    database = workdir / "policy.sqlite3"
-    h.build_database(database)
+    database = h.database_for(args.database, workdir)
     env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "warning"}
     if args.smoke:
         env["REQUEST_TIMEOUT"] = "1"  # so that the stalled connections close within the smoke's wait
@@ -339,13 +345,14 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(
         "versions: " + ", ".join(f"{k} {v}" for k, v in h.versions().items() if k in ("python", "fastapi", "starlette", "uvicorn (ours)"))
     )
-    print(f"default caps: request target {LINE_CAP:,} B, head {HEAD_CAP:,} B; scale: {asdict(scale)}")
+    throughput_scale = {"throughput_seconds": args.duration, "repetitions": args.repetitions}
+    print(f"default caps: request target {LINE_CAP:,} B, head {HEAD_CAP:,} B; scale: {throughput_scale | asdict(scale)}")
 
     results: dict[str, dict] = {name: {"throughput": collections.defaultdict(list)} for name in servers}
-    for _ in range(scale.repetitions):  # interleaved, so that drift touches every server alike
+    for _ in range(args.repetitions):  # interleaved, so that drift touches every server alike
         for name, server in servers.items():
             for path in (REPEATED, "/healthz"):
-                result = h.wrk(server.base + path, scale.throughput_seconds, server.pid)
+                result = h.wrk(server.base + path, args.duration, server.pid)
                 results[name]["throughput"][path].append(result)
     healthy = True
     for name, server in servers.items():

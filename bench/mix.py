@@ -286,16 +286,11 @@ def requests_file(server: h.Server, requests: list[Request], etags: list[str], w
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=4, help="seconds per run (default 4)")
-    parser.add_argument("--repetitions", type=int, default=7, help="runs, each on new servers (default 7)")
+    h.add_run_arguments(parser, smoke_help="1 s, 1 repetition, 300 requests: checks that every server answers")
     parser.add_argument("--requests", type=int, default=3000, help="distinct requests in the list (default 3000)")
     parser.add_argument("--zipf", type=float, default=1.0, help="Zipf exponent over the ranks (default 1.0)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the list of requests (default 1)")
-    parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
-    parser.add_argument("--smoke", action="store_true", help="1 s, 1 repetition, 300 requests: checks that every server answers")
-    args = parser.parse_args()
-    if args.smoke:
-        args.duration, args.repetitions, args.requests = 1, 1, 300
+    args = h.parse_run_arguments(parser, requests=300)
     return h.run_in_workdir(lambda workdir: run(args, workdir), "mix benchmark", prefix="policy-mix-")
 
 

@@ -50,22 +50,13 @@ RATIOS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=4, help="seconds per run (default 4)")
-    parser.add_argument("--repetitions", type=int, default=7, help="runs per request, each on new servers (default 7)")
-    parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
-    parser.add_argument("--smoke", action="store_true", help="1 s, 1 repetition: checks that the servers answer")
-    args = parser.parse_args()
-    if args.smoke:
-        args.duration, args.repetitions = 1, 1
-
+    h.add_run_arguments(parser, repetitions_help="runs per request, each on new servers")
+    args = h.parse_run_arguments(parser)
     return h.run_in_workdir(lambda workdir: run(args, workdir), "paired benchmark", prefix="policy-paired-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
-    database = args.database or workdir / "policy.sqlite3"
-    if args.database is None:
-        h.build_database(database)
-    database = database.resolve()
+    database = h.database_for(args.database, workdir)
     link = h.datasette_link(workdir, database)
     subjects = h.subjects(database)
     env = {"DATABASE_URL": f"sqlite:///{database}"}

@@ -51,32 +51,27 @@ class Row:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (default 5)")
-    # 9: the item row's median sits ~5% above its target, and single repetitions stray ~10% either way.
-    parser.add_argument("--repetitions", type=int, default=9, help="interleaved repetitions of the whole set (default 9)")
-    parser.add_argument("--smoke", action="store_true", help="1 s per run, 1 repetition: checks that every server answers")
+    # 9 repetitions: the item row's median sits ~5% above its target, and single repetitions stray ~10% either way.
+    h.add_run_arguments(
+        parser,
+        duration=5,
+        repetitions=9,
+        repetitions_help="interleaved repetitions of the whole set",
+        smoke_help="1 s per run, 1 repetition, no retries: checks that every server answers",
+    )
     parser.add_argument(
         "--retries", type=int, default=2, help="repeat a wrk run disturbed by other processes up to this many times (default 2)"
     )
     parser.add_argument(
         "--wait-quiet", type=float, default=30, help="before repeating a disturbed run, wait up to this many seconds for quiet (default 30)"
     )
-    parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
-    args = parser.parse_args()
-    if args.smoke:
-        args.duration, args.repetitions, args.retries = 1, 1, 0
-
+    args = h.parse_run_arguments(parser, retries=0)
     return h.run_in_workdir(lambda workdir: run(args, workdir), "benchmark", prefix="policy-bench-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
-    database = args.database
-    if database is None:
-        database = workdir / "policy.sqlite3"
-        seconds, peak = h.build_database(database)
-        print(f"built the database in {seconds:.1f} s (peak RSS {peak:,.0f} MiB): {database}")
-    database = database.resolve()
+    database = h.database_for(args.database, workdir, announce=True)
     link = h.datasette_link(workdir, database)
 
     subjects = h.subjects(database)

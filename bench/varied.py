@@ -50,14 +50,9 @@ RATIOS = {"ours ÷ ceiling": (1, 0), "ours ÷ Datasette": (1, 2)}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=4, help="seconds per run (default 4)")
-    parser.add_argument("--repetitions", type=int, default=7, help="runs, each on new servers (default 7)")
-    parser.add_argument("--database", type=Path, help="reuse this SQLite file instead of building one in a temporary directory")
-    parser.add_argument("--smoke", action="store_true", help="1 s, 1 repetition: checks that the servers answer")
+    h.add_run_arguments(parser)
     parser.add_argument("--together", action="store_true", help="the three at once on one core, CPU per request (as paired.py)")
-    args = parser.parse_args()
-    if args.smoke:
-        args.duration, args.repetitions = 1, 1
+    args = h.parse_run_arguments(parser)
     return h.run_in_workdir(lambda workdir: run(args, workdir), "varied-traffic benchmark", prefix="policy-varied-")
 
 
