@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         8, gt=0, description="Upper bound on the response cache per worker, in MiB: bodies, headers and keys."
     )
     memo_mib: int = Field(
-        16, ge=1, description="Upper bound on the database memo per worker (presented measures, filter results), keys included, in MiB."
+        16,
+        ge=1,
+        description="Upper bound on the database memo per worker (the JSON of measures, units and chapters, filter results, facet counts), keys included, in MiB.",
     )
     reload_interval: float = Field(2.0, gt=0, le=5, description="Seconds between checks for a rebuilt database or new dumps.")
     max_in_flight: int = Field(
