@@ -26,8 +26,8 @@ switches the server actually made (each must go to the other version). After the
 the harness waits until the server serves the file in place, so that no switch spills into the
 next phase.
 
-It prints, per phase, /healthz's p50, p99 and max and its non-200 answers, the statuses of the
-list requests (wrk's and the version poller's: a 503 there is a request refused during a switch),
+It prints, per phase, /healthz's p50, p99 and max and its non-200 answers, the load's p50 and
+p99 (wrk's), the statuses of the list requests (wrk's and the version poller's: a 503 there is a request refused during a switch),
 the replacements made and the switches observed; then the medians of switching ÷ idle for p50
 and p99, measured within each repetition. Timings are printed, never asserted.
 
@@ -127,6 +127,7 @@ class Phase:
     name: str
     probes: Probes
     load: dict[str, int] = field(default_factory=dict)  # status -> count, of the varied traffic
+    load_run: h.WrkResult | None = None  # its latencies
     polls: dict[str, int] = field(default_factory=dict)  # status -> count, of the version poller
     versions: list[str] = field(default_factory=list)
     replacements: int = 0
@@ -216,7 +217,8 @@ def run_phase(
             load.join()
         watch.stop.set()
         watch.join()
-    phase = Phase(name, probes, load.statuses() if load else {}, {str(k): v for k, v in watch.statuses.items()}, watch.versions)
+    phase = Phase(name, probes, load.statuses() if load else {}, load.result if load else None)
+    phase.polls, phase.versions = {str(k): v for k, v in watch.statuses.items()}, watch.versions
     if switcher is not None:
         phase.replacements = sum(line.startswith("replacement ") for line in switcher.log.read_text().splitlines())
     if server.proc.poll() is not None:
@@ -253,9 +255,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     )
     print()
     print(
-        "| run | phase | /healthz probes | p50 ms | p99 ms | max ms | /healthz non-200 | list statuses (load) | list statuses (poller) | replacements | switches observed |"
+        "| run | phase | /healthz probes | p50 ms | p99 ms | max ms | /healthz non-200 | load p50 ms | load p99 ms | list statuses (load) | list statuses (poller) | replacements | switches observed |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---|---|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
     failures: list[str] = []
     ratios: dict[str, list[float]] = {"p50_ms": [], "p99_ms": []}
     for repetition in range(1, args.repetitions + 1):
@@ -308,6 +310,8 @@ def print_phase(repetition: int, phase: Phase) -> None:
         f"{s['p99_ms']}",
         f"{s['max_ms']}",
         str(s["non_200"]),
+        f"{phase.load_run.p50_ms:.2f}" if phase.load_run else "-",
+        f"{phase.load_run.p99_ms:.2f}" if phase.load_run else "-",
         tally(phase.load),
         tally(phase.polls),
         str(phase.replacements),
