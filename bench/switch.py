@@ -165,11 +165,11 @@ def build_versions(given: Path | None, workdir: Path) -> tuple[Path, Path]:
         h.build_database(first)
     edited_folder = workdir / "edited-source"
     edited_folder.mkdir()
-    sources = []
+    sources, edited = [], False
     for document in sorted(DOCUMENTS.glob("*.txt")):
         text = document.read_text(encoding="utf-8")
-        if not sources and EDIT[0] in text:
-            text = text.replace(*EDIT, 1)
+        if not edited and EDIT[0] in text:  # once, in the first document that has it
+            text, edited = text.replace(*EDIT, 1), True
         sources.append(edited_folder / document.name)
         sources[-1].write_text(text, encoding="utf-8")
     second = workdir / "second" / "policy.sqlite3"
