@@ -1,6 +1,6 @@
 """Shared plumbing for the scripts of bench/ (run.py, paired.py, varied.py, mix.py, hostile.py,
-scale.py, load.py): processes, HTTP probes, wrk, /proc, the references, the command line most of
-them share, and their common exit statuses.
+scale.py, load.py, switch.py): processes, HTTP probes, wrk, /proc, the references, the command
+line most of them share, and their common exit statuses.
 
 Every server is started pinned to SERVER_CORE and wrk to LOAD_CORE, so the load generator never
 takes CPU from the server it measures. Every child is started in its own session and killed, by
