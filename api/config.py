@@ -79,6 +79,31 @@ class Settings(BaseSettings):
         return self
 
 
+# The settings that tune how the server runs, and never what a body says: where the data is read
+# from (its dataset version names it), limits, sizes, intervals, logging, CORS (a header, not the
+# body). The ETags are made from every other setting (api/snapshot.py), so a setting added later
+# counts there unless it is listed here.
+SERVER_ONLY = frozenset(
+    {
+        "database_url",
+        "exports_dir",
+        "host",
+        "workers",
+        "log_level",
+        "response_cache_entries",
+        "response_cache_mib",
+        "memo_mib",
+        "reload_interval",
+        "max_in_flight",
+        "cors_origins",
+        "max_request_line_bytes",
+        "max_header_bytes",
+        "request_timeout",
+        "keep_alive_timeout",
+    }
+)
+
+
 def absolute_base(settings: Settings) -> str:
     """The base of the absolute URLs that catalogs and crawlers need (the DCAT catalog, the JSON-LD,
     the sitemap): PUBLIC_BASE_URL, else the local server's own address. Never the request's Host:

@@ -37,6 +37,9 @@ templates = Environment(
     undefined=StrictUndefined,  # a misspelt name fails the page (and its test), never renders as ""
     trim_blocks=True,
     lstrip_blocks=True,
+    # Each template is read once per process, as the representation revision (api/revision.py)
+    # digests it: a template edited under a running server is not served under the old ETags.
+    auto_reload=False,
 )
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.conditional import not_modified
 from api.negotiation import Representation, negotiation_of
+from api.snapshot import snapshot_of
 
 # The data only changes with a new dataset version, which a client can see in `meta`; an hour of
 # freshness then revalidation by ETag keeps browsers and CDNs cheap without serving stale data long.
@@ -22,8 +24,13 @@ GZIP_MINIMUM = 1024
 COMPRESSIBLE = ("application/json", "text/", "application/problem+json", "application/ld+json")
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+@lru_cache(maxsize=256)  # a few media types and languages per snapshot tag
+def etag_of(tag: str, media_type: str, language: str | None) -> str:
+    """The ETag of a body served from the snapshot with `tag` (api/snapshot.py), in `media_type`
+    and `language` (Content-Language), before any content coding. The body is never hashed: every
+    body a route finishes is made only of its URL, what the headers negotiate (the media type and
+    language it is sent in), the snapshot and the code, so at one URL these name its bytes."""
+    return '"' + hashlib.sha256(f"{tag} {media_type} {language}".encode()).hexdigest()[:24] + '"'
 
 
 def finish(
@@ -35,9 +42,10 @@ def finish(
 ) -> Response:
     """A 200 (or 304) for `body`, gzipped when the client accepts it and it is worth it."""
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, **(headers or {})}
-    if representation is not None:
-        headers["Content-Language"] = representation.script.language_tag
-    etag = etag_of(body)
+    language = representation.script.language_tag if representation is not None else None
+    if language is not None:
+        headers["Content-Language"] = language
+    etag = etag_of(snapshot_of(request).tag, media_type, language)
     compress = len(body) >= GZIP_MINIMUM and media_type.startswith(COMPRESSIBLE) and negotiation_of(request.scope).gzip
     if compress:
         etag = etag[:-1] + '-gzip"'  # a strong validator differs per content coding

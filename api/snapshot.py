@@ -2,7 +2,7 @@
 
 Everything the process remembers about the data belongs to one `Snapshot`: the database handle,
 pinned to one build (api/db.py), with its memo; the releases of the dumps (api/downloads.py); the
-response cache. A
+response cache; the tag that the ETags of its responses are made from (api/responses.py). A
 request takes the current snapshot once, at the front door, and uses it to its end, so a rebuild
 never answers it with a mix of versions, and a swap is one assignment. An old snapshot is left to
 the garbage collector: requests still holding it finish on it.
@@ -16,6 +16,7 @@ in. When the database is gone or unreachable it records why, for /readyz.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -25,9 +26,10 @@ from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 
 from api.cache import ResponseCache
-from api.config import Settings, exports_path
+from api.config import SERVER_ONLY, Settings, exports_path
 from api.db import Database, DatabaseUnavailable, current_source, error_reason
 from api.downloads import Exports, Releases, releases_source
+from api.revision import revision
 from models.tables import DatasetInfo
 
 SCOPE_KEY = "api.snapshot"  # where the front door leaves the snapshot a request is served from
@@ -40,6 +42,7 @@ class Snapshot:
     releases: Releases  # every release in the exports folder
     exports: Exports  # the current one, when it is of this database's version
     cache: ResponseCache | None
+    tag: str  # what the bodies served from it are made of (`tag_of`)
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None, previous: Releases | None = None) -> Snapshot:
@@ -52,7 +55,7 @@ class Snapshot:
             else None
         )
         releases = Releases(exports_path(settings), previous)
-        return cls(db, releases, Exports(releases, db.version), cache)
+        return cls(db, releases, Exports(releases, db.version), cache, tag_of(settings, db, releases))
 
     def after(self, settings: Settings) -> Snapshot | None:
         """The snapshot to serve instead of this one, or None while nothing changed. Raises
@@ -62,6 +65,17 @@ class Snapshot:
         if releases_source(exports_path(settings)) != self.releases.source:
             return Snapshot.open(settings, self.db, self.releases)  # the same data, and its memo
         return None
+
+
+def tag_of(settings: Settings, db: Database, releases: Releases) -> str:
+    """A digest of everything a body served from this snapshot is made of, besides its URL and what
+    its headers negotiate: the dataset version and the release log's dates of it (which a rebuild
+    of the same data may add), the representation revision (api/revision.py), the settings that
+    may appear in bodies (all but SERVER_ONLY: the base URL, the port, the publisher…), and the
+    releases in the exports folder (/v1/releases, /v1/exports and the catalog list them)."""
+    shown = settings.model_dump_json(exclude=set(SERVER_ONLY))
+    facts = (db.version, db.schema_version, db.released, db.first_released, revision(), shown, releases.source)
+    return hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
 
 
 def snapshot_of(request: Request) -> Snapshot:
