@@ -72,9 +72,12 @@ def tag_of(settings: Settings, db: Database, releases: Releases) -> str:
     its headers negotiate: the dataset version and the release log's dates of it (which a rebuild
     of the same data may add), the representation revision (api/revision.py), the settings that
     may appear in bodies (all but SERVER_ONLY: the base URL, the port, the publisher…), and the
-    releases in the exports folder (/v1/releases, /v1/exports and the catalog list them)."""
+    releases in the exports folder (/v1/releases, /v1/exports and the catalog list them), by their
+    ids, which digest their files: never by inode or mtime, so that servers over copies of one
+    folder agree."""
     shown = settings.model_dump_json(exclude=set(SERVER_ONLY))
-    facts = (db.version, db.schema_version, db.released, db.first_released, revision(), shown, releases.source)
+    listed = (tuple(releases.by_id), releases.current.id if releases.current else None)
+    facts = (db.version, db.schema_version, db.released, db.first_released, revision(), shown, listed)
     return hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
 
 

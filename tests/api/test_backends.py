@@ -47,8 +47,7 @@ def test_both_backends_answer_byte_for_byte_alike(both, url):
     sqlite, postgresql = (client.get(url, headers={"Accept-Encoding": "identity"}) for client in both)
     assert sqlite.status_code == postgresql.status_code == 200
     assert sqlite.content == postgresql.content
-    # Their ETags are not compared: an ETag names the deployment's snapshot, its exports folder
-    # among them (one per backend here), not the bytes (tests/api/test_etag.py).
+    assert sqlite.headers["etag"] == postgresql.headers["etag"]
 
 
 def test_both_backends_export_the_same_files(backend_settings):
