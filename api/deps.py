@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
+from pydantic.fields import FieldInfo
 
 from api.db import Database
 from api.negotiation import CSV, Representation, negotiate, negotiation_of
@@ -74,13 +75,21 @@ DB = Annotated[Database, Depends(get_db)]
 _allowed: dict[int, frozenset[str]] = {}
 
 
+def _query_names(declared: FieldInfo) -> list[str]:
+    """The names a query parameter declares: its own, or those of its model's fields."""
+    model = declared.annotation
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [field.alias or name for name, field in model.model_fields.items()]
+    return [declared.alias]
+
+
 def _allowed_names(request: Request) -> frozenset[str]:
     route = request.scope["route"]
     if id(route) not in _allowed:
         names, pending = set(), [route.dependant]
         while pending:  # the route's own query parameters and those of its dependencies
             dependant = pending.pop()
-            names.update(p.alias for p in dependant.query_params)
+            names.update(name for p in dependant.query_params for name in _query_names(p.field_info))
             pending.extend(dependant.dependencies)
         _allowed[id(route)] = frozenset(names)
     return _allowed[id(route)]

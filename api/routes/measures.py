@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from api import facets, represent
@@ -102,32 +102,27 @@ def measure_filter(
     return MeasureFilter(document, chapter_id, chapter_number, target, lead, q, descending=sort == "-number")
 
 
-@dataclass(frozen=True)
-class MeasureListParams:
-    """The query parameters of both measure lists (this one adds `chapter` and `unit`)."""
+class MeasureListParams(BaseModel):
+    """The query parameters of both measure lists (MeasureQuery adds `chapter` and `unit`). A
+    query model (`Annotated[..., Query()]`): FastAPI validates it in one call, where a dependency
+    declaring them would cost a dependency solve and a validation per parameter on every request."""
 
-    document: str | None
-    lead: bool | None
-    q: str | None
-    sort: str
-    limit: int
-    offset: int
-
-
-# A function, not the dataclass itself as the dependency: FastAPI runs a class in the threadpool,
-# and that hop costs more than the rest of a request answered from memory.
-async def measure_list_params(
-    document: DocumentQuery = None,
-    lead: LeadQuery = None,
-    q: SearchQuery = None,
-    sort: MeasureSort = "number",
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> MeasureListParams:
-    return MeasureListParams(document, lead, q, sort, limit, offset)
+    document: DocumentQuery = None
+    lead: LeadQuery = None
+    q: SearchQuery = None
+    sort: MeasureSort = "number"
+    limit: Limit = 50
+    offset: Offset = 0
 
 
-MeasureList = Annotated[MeasureListParams, Depends(measure_list_params)]
+class MeasureQuery(MeasureListParams):
+    """The query parameters of the list of all measures."""
+
+    chapter: ChapterQuery = None
+    unit: UnitQuery = None
+
+
+MeasureList = Annotated[MeasureListParams, Query()]
 
 
 async def measure_facets_parameter(facets: MeasureFacets = None) -> None:
@@ -162,11 +157,10 @@ async def measures_page(
 
 
 @list_route(router, "", MeasurePage, json_only=measure_facets_parameter)
-async def list_measures(
-    request: Request, db: DB, params: MeasureList, representation: ListRep, chapter: ChapterQuery = None, unit: UnitQuery = None
-) -> Response:
+async def list_measures(request: Request, db: DB, params: Annotated[MeasureQuery, Query()], representation: ListRep) -> Response:
     """Measures, filtered by document, chapter, responsible unit or text, in either script."""
-    return await measures_page(request, db, representation, params, chapter, unit, facets.requested(request.query_params, representation))
+    names = facets.requested(request.query_params, representation)
+    return await measures_page(request, db, representation, params, params.chapter, params.unit, names)
 
 
 @router.get("/{measure_id}", response_model=MeasurePublic, responses=item_responses())

@@ -66,6 +66,23 @@ def test_every_integer_and_boolean_parameter_of_the_spec_is_strict(client):
         assert client.get(f"{url}?{name}=true").status_code == 200, (url, name)
 
 
+def test_an_unknown_query_parameter_is_refused_naming_those_the_spec_lists(client):
+    """The names a route accepts come from its declarations, query models included: on every
+    operation, exactly the spec's query parameters (and `format`, which the JSON operation of a
+    list or table takes but the spec leaves out: api/deps.FormatQuery)."""
+    paths = committed_spec()["paths"]
+    for path, operations in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        operation = operations["get"]
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if path + ".csv" in paths:  # a JSON operation with a `.csv` twin
+            names.add("format")
+        expected = f"one of {', '.join(sorted(names))}" if names else "no query parameters"
+        body = assert_problem(client.get(f"{_example_url(path, operation)}?bogus=1"), 400, parameter="bogus")
+        assert body["errors"][0]["expected"] == expected, path
+
+
 @pytest.mark.parametrize("value", ["1", "True", "TRUE", "on", "yes", "t", "0", "off", ""])
 def test_booleans_are_true_or_false(client, value):
     body = assert_problem(client.get(f"/v1/measures?lead={quote(value)}"), 400, parameter="lead")
