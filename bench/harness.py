@@ -688,6 +688,14 @@ def database_for(given: Path | None, workdir: Path, announce: bool = False) -> P
 
 # --- ours, the framework ceiling and Datasette, each alone (varied.py, mix.py) ------------------------
 
+
+def units_file(database: Path, workdir: Path) -> Path:
+    """The units' ids, one a line, for bench/varied.lua (varied.py, ablation.py)."""
+    units = workdir / "units.txt"
+    units.write_text("".join(f"{unit}\n" for (unit,) in query(database, "select id from units order by id")))
+    return units
+
+
 # A list each of the three must answer before it is measured.
 SAMPLE_LIST = "/v1/measures?unit=finance&limit=5&offset=0"
 DATASETTE_SAMPLE_LIST = f"{DATASETTE_LIST}?unit=finance&limit=5&offset=0&{DATASETTE_SHAPE}"

@@ -222,7 +222,7 @@ def framework_ceiling():
         stub.__name__ = endpoint.__name__
         return stub
 
-    routes = [route for router in _routers() for route in router.routes if isinstance(route, APIRoute)]
+    routes = [route for router in api_routers() for route in router.routes if isinstance(route, APIRoute)]
     lists = {route.name for route in routes if "data" in getattr(route.response_model, "model_fields", {})}
     replaced = 0
     for route in routes:
@@ -236,7 +236,7 @@ def framework_ceiling():
     return main.create_app()
 
 
-def _routers():
+def api_routers():
     """The APIRouters of api/routes, which api.main includes."""
     import importlib
     import pkgutil

@@ -58,8 +58,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
     database = h.database_for(args.database, workdir)
-    units = workdir / "units.txt"
-    units.write_text("".join(f"{unit}\n" for (unit,) in h.query(database, "select id from units order by id")))
+    units = h.units_file(database, workdir)
 
     how = (
         "the three servers at once on core {0}, each driven by wrk -t1 -c16"
