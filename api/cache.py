@@ -3,17 +3,25 @@
 The data is immutable for a dataset version, so a response is a pure function of the request: its
 method, path, query string and what its headers negotiate (script, format, RDF syntax, gzip, the
 CORS outcome: a `Negotiation`, api/negotiation.py). That is the key, never the raw header bytes. A
-cache belongs to one dataset version (api/snapshot.py). The first request for a key goes through
-FastAPI (its middleware, routing, validation, SQL) and its 200 is stored as it was sent; the next
-ones are answered from here, the 304 for a matching If-None-Match included (api/conditional.py
-decides). A first request that carries If-None-Match reaches FastAPI without it, so that it too
-leaves its 200 behind: after a restart, browsers revalidating what they hold would otherwise miss
-for as long as no one asked for the whole response. FastAPI stays the one place where routes,
-parameters and the spec are defined: this layer only replays its answers.
+cache belongs to one dataset version (api/snapshot.py). A request the cache cannot answer goes
+through FastAPI (its middleware, routing, validation, SQL); the second time its key is asked for,
+its 200 is stored as it was sent, and the next ones are answered from here, the 304 for a matching
+If-None-Match included (api/conditional.py decides). That request, if it carries If-None-Match,
+reaches FastAPI without it, so that it too leaves its 200 behind: after a restart, browsers
+revalidating what they hold would otherwise miss for as long as no one asked for the whole
+response. FastAPI stays the one place where routes, parameters and the spec are defined: this
+layer only replays its answers.
+
+Storing on the second request, not the first: most keys are asked for once (a crawler's walk,
+filters varied by hand), and storing each of those cost about a fifth of a request's CPU, and
+pushed out the entries that are asked for again (bench/RESULTS.md, the admission figures). The
+keys seen once are remembered by their hash only, as many as `max_entries` (and a sixteenth of
+`max_bytes` at most).
 
 Only 200s of the API's own JSON, CSV and text bodies are stored (never errors, never downloads,
 which are streamed from disk with Range support). The cache holds at most `max_entries` responses
-and `max_bytes` of bodies, headers and keys together, dropping the least recently used first.
+and `max_bytes` of bodies, headers and keys together, the hashes of the keys seen once included,
+dropping the least recently used first.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ IF_NONE_MATCH = b"if-none-match"
 # Headers a 304 leaves out: it has no body (RFC 9110 §15.4.5).
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 ENTRY_OVERHEAD = 1024  # an Entry, its four messages and its slot in the mapping
+SEEN_WEIGHT = 128  # a key's hash (an int) and its slot in the mapping of keys seen once
 
 
 class Entry:
@@ -67,11 +76,26 @@ class ResponseCache:
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 16 * 2**20) -> None:
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.seen: OrderedDict[int, None] = OrderedDict()  # hashes of keys asked for once, oldest first
         self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
 
     def clear(self) -> None:
         self.entries.clear()
+        self.seen.clear()
         self.size = 0
+
+    def admits(self, key: tuple) -> bool:
+        """Whether the answer for `key` is to be stored: it was asked for before (among the last
+        `max_entries` keys asked for once); otherwise it is remembered as asked for."""
+        digest = hash(key)
+        if digest in self.seen:
+            del self.seen[digest]
+            self.size -= SEEN_WEIGHT
+            return True
+        self.seen[digest] = None
+        self.size += SEEN_WEIGHT
+        self._fit()
+        return False
 
     def get(self, key: tuple) -> Entry | None:
         entry = self.entries.get(key)
@@ -117,9 +141,17 @@ class ResponseCache:
                 self.size -= replaced.size
             self.entries[key] = entry
             self.size += entry.size
-            while len(self.entries) > self.max_entries or self.size > self.max_bytes:
-                self.size -= self.entries.popitem(last=False)[1].size
+            self._fit()
         return entry
+
+    def _fit(self) -> None:
+        """Within the bounds again: the oldest hashes out beyond their share (as many as the
+        entries, a sixteenth of the bytes at most), then the least recently used entries."""
+        while len(self.seen) > min(self.max_entries, self.max_bytes // 16 // SEEN_WEIGHT):
+            self.seen.popitem(last=False)
+            self.size -= SEEN_WEIGHT
+        while self.entries and (len(self.entries) > self.max_entries or self.size > self.max_bytes):
+            self.size -= self.entries.popitem(last=False)[1].size
 
 
 def stores(scope: Scope) -> bool:
@@ -146,6 +178,9 @@ class CachedResponses:
         if entry is not None:
             for message in entry.answer(if_none_match):
                 await send(message)
+            return
+        if not cache.admits(key):
+            await self.app(scope, receive, send)
             return
         if if_none_match is not None:
             # FastAPI is asked for the 200, which fills the cache, and the recorder answers the

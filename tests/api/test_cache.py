@@ -8,6 +8,7 @@ import itertools
 import pytest
 from fastapi.testclient import TestClient
 
+from api.cache import SEEN_WEIGHT
 from api.main import create_app
 
 MATRIX = "/v1/documents/lianzhengzong-2021-127/matrix"  # not a list, but CSV by format=csv or Accept as well
@@ -72,9 +73,10 @@ def exchange(client, url, headers):
 
 @pytest.mark.parametrize("revalidation_first", [False, True], ids=["plain-first", "revalidation-first"])
 def test_cached_responses_are_byte_and_header_identical_to_uncached(client, uncached, app, revalidation_first):
-    """Every answer of the cached app, whether it filled the cache or came from it, is the uncached
-    app's. With `revalidation_first`, the first request for each combination carries a matching
-    If-None-Match: the cache is filled by it, and what follows is answered from the cache."""
+    """Every answer of the cached app, whether it passed the cache by, filled it or came from it, is
+    the uncached app's. A key is stored the second time it is asked for. With `revalidation_first`,
+    the first two requests for each combination carry a matching If-None-Match: the second fills
+    the cache, and what follows is answered from it."""
     cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
     compared = 0
@@ -87,9 +89,11 @@ def test_cached_responses_are_byte_and_header_identical_to_uncached(client, unca
         stored = len(cache.entries)
         if revalidation_first:
             assert exchange(client, url, conditional) == not_modified, (url, headers)
-            assert len(cache.entries) == stored + 1, (url, headers)  # it left the 200 behind
-        first, second = exchange(client, url, headers), exchange(client, url, headers)
-        assert first == expected == second, (url, headers)
+            assert len(cache.entries) == stored, (url, headers)  # asked for once: not stored
+            assert exchange(client, url, conditional) == not_modified, (url, headers)
+            assert len(cache.entries) == stored + 1, (url, headers)  # the second left the 200 behind
+        first, second, third = (exchange(client, url, headers) for _ in range(3))
+        assert first == expected == second == third, (url, headers)
         assert exchange(client, url, conditional) == not_modified, (url, headers)
         assert len(cache.entries) == stored + 1, (url, headers)
         compared += 1
@@ -112,8 +116,9 @@ def test_a_revalidation_that_does_not_match_or_fails_is_answered_as_fastapi_answ
     for url, status in [("/v1/measures/lianzhengzong-2021-127-m7", 200), ("/v1/measures/nope", 404), ("/v1/measures?limit=0", 400)]:
         cache.clear()
         stale = {"If-None-Match": '"0123456789abcdef01234567", W/"stale"'}
-        answer = exchange(client, url, stale)
-        assert answer == exchange(uncached, url, stale) and answer[0] == status, url
+        for _ in range(2):  # the second time, it is asked for without the condition and stored
+            answer = exchange(client, url, stale)
+            assert answer == exchange(uncached, url, stale) and answer[0] == status, url
         assert len(cache.entries) == (1 if status == 200 else 0), url
 
 
@@ -121,11 +126,28 @@ def test_the_cache_is_bounded(app_settings):
     app = create_app(app_settings.model_copy(update={"response_cache_entries": 8}))
     with TestClient(app) as client:
         for offset in range(50):
-            assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
+            for _ in range(2):  # stored the second time
+                assert client.get(f"/v1/measures?limit=1&offset={offset}").status_code == 200
         cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
         assert len(cache.entries) == 8
         assert cache.size == sum(e.size for e in cache.entries.values())
         assert all(e.size > len(e.ok[1]["body"]) + len(key[2]) for key, e in cache.entries.items())  # headers and key counted
+
+
+def test_a_key_asked_for_once_is_remembered_by_its_hash_within_the_bounds(app_settings):
+    """One-off requests store nothing but their key's hash, as many as the entries, and those
+    hashes count in the cache's size; a key asked for again among them is stored."""
+    app = create_app(app_settings.model_copy(update={"response_cache_entries": 8}))
+    with TestClient(app) as client:
+        cache = app.served.snapshot.cache  # answered from before FastAPI's stack runs
+        for offset in range(30):
+            assert client.get(f"/v1/measures?limit=2&offset={offset}").status_code == 200
+        assert not cache.entries and len(cache.seen) == 8
+        assert cache.size == 8 * SEEN_WEIGHT
+        client.get("/v1/measures?limit=2&offset=25")  # among the last 8 (22 to 29): stored now
+        client.get("/v1/measures?limit=2&offset=0")  # forgotten: remembered again, not stored
+        assert [key[2] for key in cache.entries] == [b"limit=2&offset=25"]
+        assert cache.size == len(cache.seen) * SEEN_WEIGHT + sum(e.size for e in cache.entries.values())
 
 
 def test_eviction_drops_the_least_recently_used_entry(app_settings):
@@ -134,12 +156,17 @@ def test_eviction_drops_the_least_recently_used_entry(app_settings):
     app = create_app(app_settings.model_copy(update={"response_cache_entries": 3}))
     hot, *cold = [f"/v1/measures?limit=1&offset={offset}" for offset in range(5)]
     with TestClient(app) as client:
-        client.get(hot)
-        client.get(cold[0])
-        client.get(cold[1])
+
+        def store(url: str) -> None:  # a key is stored the second time it is asked for
+            client.get(url)
+            client.get(url)
+
+        store(hot)
+        store(cold[0])
+        store(cold[1])
         client.get(hot)  # answered from the cache: now the most recently used
-        client.get(cold[2])
-        client.get(cold[3])
+        store(cold[2])
+        store(cold[3])
         stored = [key[2].decode() for key in app.served.snapshot.cache.entries]
     assert stored == ["limit=1&offset=0", "limit=1&offset=3", "limit=1&offset=4"]
 
