@@ -178,9 +178,9 @@ def test_facets_are_replayed_from_the_cache_as_answered(client, uncached, app, u
     cache = app.served.snapshot.cache
     cache.clear()
     expected = uncached.get(url)
-    first, second = client.get(url), client.get(url)
+    answers = [client.get(url) for _ in range(3)]  # passed by, stored (on the second), replayed
     assert len(cache.entries) == 1
-    for response in (first, second):
+    for response in answers:
         assert response.status_code == expected.status_code == 200
         assert response.content == expected.content and response.headers["ETag"] == expected.headers["ETag"]
 

@@ -136,10 +136,12 @@ def test_release_files_stay_out_of_the_response_cache(served):
     client, _, first, _, _ = served
     cache = client.app.served.snapshot.cache  # answered from before FastAPI's stack runs
     cache.clear()
-    client.get(f"/v1/releases/{first}/exports/{FILE}")
-    client.get(f"/v1/exports/{FILE}")
+    for _ in range(2):  # the cache stores a key the second time it is asked for
+        client.get(f"/v1/releases/{first}/exports/{FILE}")
+        client.get(f"/v1/exports/{FILE}")
     assert not cache.entries
-    client.get("/v1/releases")
+    for _ in range(2):
+        client.get("/v1/releases")
     assert cache.entries  # the listing is an answer of the API's own
 
 
