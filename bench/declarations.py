@@ -28,6 +28,8 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from harness import asgi_get  # bench/, the script's own folder
+
 TREE = Path(__file__).resolve().parent.parent
 
 
@@ -54,20 +56,7 @@ def urls(database: str, kind: str, n: int) -> list[tuple[str, str]]:
 
 
 async def get(app, path: str, query: str) -> None:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8000")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 8000),
-    }  # fmt: skip
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
+    sent = await asgi_get(app, path, query)
     assert sent[0]["status"] == 200, (path, query, sent[:2])
 
 
@@ -97,13 +86,14 @@ def main() -> None:
             await stack.enter_async_context(apps["ceiling"].router.lifespan_context(apps["ceiling"]))
             for path, query in queries:
                 await get(apps["ceiling"], path, query)
+            profiled = queries[:500]
             for name, app in apps.items():
                 profile = cProfile.Profile()
                 profile.enable()
-                for path, query in queries[:500]:
+                for path, query in profiled:
                     await get(app, path, query)
                 profile.disable()
-                print(f"{name}: {pstats.Stats(profile).total_calls / 500:.0f} function calls per request (main thread)")
+                print(f"{name}: {pstats.Stats(profile).total_calls / len(profiled):.0f} function calls per request (main thread)")
             cpu: dict[str, list[float]] = {name: [] for name in apps}
             for _ in range(args.rounds):
                 for name, app in apps.items():

@@ -122,6 +122,26 @@ def run_in_workdir(body: Callable[[Path], int], what: str, prefix: str) -> int:
     return run_main(in_workdir, what)
 
 
+async def asgi_get(app, path: str, query: str) -> list[dict]:
+    """The messages an ASGI app sends for `GET path?query`, called in-process (no server, no
+    sockets): what the in-process profiles (profile_varied.py, declarations.py) send."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

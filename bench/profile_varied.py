@@ -18,6 +18,8 @@ import random
 import sqlite3
 import time
 
+from harness import asgi_get  # bench/, the script's own folder
+
 from api.config import Settings
 from api.main import create_app
 
@@ -34,20 +36,7 @@ def main() -> None:
     app = create_app(Settings(database_url=f"sqlite:///{args.database}", response_cache_entries=0))
 
     async def get(query: str) -> None:
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": "/v1/measures", "raw_path": b"/v1/measures", "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8000")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 8000),
-        }  # fmt: skip
-        sent: list[dict] = []
-
-        async def receive() -> dict:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        await app(scope, receive, send)
+        sent = await asgi_get(app, "/v1/measures", query)
         assert sent[0]["status"] == 200, sent[0]
 
     async def run() -> None:
