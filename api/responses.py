@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +23,6 @@ GZIP_MINIMUM = 1024
 COMPRESSIBLE = ("application/json", "text/", "application/problem+json", "application/ld+json")
 
 
-@lru_cache(maxsize=256)  # a few media types and languages per snapshot tag
 def etag_of(tag: str, media_type: str, language: str | None) -> str:
     """The ETag of a body served from the snapshot with `tag` (api/snapshot.py), in `media_type`
     and `language` (Content-Language), before any content coding. The body is never hashed: every
