@@ -9,8 +9,9 @@ the garbage collector: requests still holding it finish on it.
 
 The watcher asks every `reload_interval` seconds what a fresh Database would open now
 (`current_source`: the SQLite file's inode, PostgreSQL's newest dataset schema) and whether the
-exports folder changed (a new release, a release's manifest, the pointer to the current one); on a change it opens the new snapshot in a thread of its own and swaps it
-in. When the database is gone or unreachable it records why, for /readyz.
+exports folder changed (a new release, a release's manifest, the pointer to the current one); on
+a change it opens the new snapshot in a thread of its own and swaps it in. When the database is
+gone or unreachable it records why, for /readyz.
 """
 
 from __future__ import annotations
